@@ -1,0 +1,36 @@
+/* The control socket's interface: sd-bus peer-to-peer, no bus daemon. Shared by ubcd and
+ * ubcctl; `busctl --address=unix:path=/run/ubc/ubcd.sock` speaks it too. */
+#pragma once
+
+#define UBC_BUS_PATH      "/org/ubc/ubcd"
+#define UBC_BUS_INTERFACE "org.ubc.Manager1"
+#define UBC_SOCKET_NAME   "ubcd.sock"
+
+/* Errors beyond the standard org.freedesktop.DBus.Error.* ones. */
+#define UBC_BUS_ERROR_NO_SUCH_GUEST "org.ubc.Error.NoSuchGuest"
+#define UBC_BUS_ERROR_INVALID       "org.ubc.Error.Invalid"       /* bad key or value; message says which */
+#define UBC_BUS_ERROR_KERNEL        "org.ubc.Error.KernelRefused" /* a cgroup write failed, rolled back */
+
+/*
+ * Methods. Mutating ones need uid 0 or the configured group (SO_PEERCRED); others answer
+ * anyone who can open the socket (mode 0660). Guest states: "active" (cgroup has processes),
+ * "idle" (cgroup ready, empty), "error" (last apply failed; see Show), "orphan" (cgroup kept
+ * after its file was removed because it still has processes).
+ *
+ * Replies with several values list them in order (no enclosing struct).
+ *
+ *   Status()                 -> sssuu     mode, driver, root, guests, errors of the last load
+ *   Reload()                 -> uu        guests, errors of this load                [mutating]
+ *   Errors()                 -> as        diagnostics of the last load, "file:line: key: message"
+ *   ListGuests()             -> a(usssssu) id, name, type, class, state, cgroup path (memory or
+ *                                         unified hierarchy), nprocs
+ *   Show(u id)               -> a(ssssss) per key: key, desired (policy syntax), origin
+ *                                         ("file:line", "default" or "runtime"), cgroup file
+ *                                         (absolute path), actual (the kernel's value), note
+ *   Explain(u id)            -> a(ss)dd   per key: key, explanation line; then the guest's
+ *                                         entitled CPUs under full contention (-1 if unknown),
+ *                                         host CPUs
+ *   Set(u id, a(ss) kv, b save) -> ()     live change of limit keys; save also rewrites
+ *                                         guests.d/ID.conf atomically                [mutating]
+ *   Attach(u id, u pid)      -> ()        moves pid into the guest's cgroup          [mutating]
+ */
