@@ -1,0 +1,146 @@
+/* Reconcile: make each guest's cgroup hold what its policy says, one guest at a time, and
+ * remove the cgroups of guests whose files are gone once they are empty. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ubc/macro.h"
+#include "daemon.h"
+#include "log.h"
+
+/* Records a failure and logs it only when it differs from the last one, so a periodic
+ * retry does not flood the log with the same refusal. */
+static void guest_set_error(struct guest *g, int error, const char *message) {
+        if (g->apply_error == error && streq(g->apply_message, message))
+                return;
+        g->apply_error = error;
+        snprintf(g->apply_message, sizeof(g->apply_message), "%s", message);
+        if (error < 0)
+                log_guest_errno(LOG_ERR, error, g->id, "Guest %u: %s", g->id, message);
+        else if (message[0] == '\0')
+                log_guest(LOG_INFO, g->id, "Guest %u: limits applied again", g->id);
+}
+
+int reconcile_guest(struct daemon *d, struct guest *g) {
+        struct ubc_limits eff;
+        struct cg_current cur;
+        struct cg_apply_result res = {.failed = -1};
+        char msg[320];
+        int r;
+
+        r = guest_effective_limits(g, &eff);
+        if (r < 0)
+                return log_error_errno(r, "Guest %u: out of memory", g->id);
+
+        if (!cg_guest_exists(&d->root, g->id)) {
+                r = cg_guest_create(&d->root, &d->host, g->id);
+                if (r < 0) {
+                        snprintf(msg, sizeof(msg), "failed to create its cgroup: %s", strerror(-r));
+                        guest_set_error(g, r, msg);
+                        goto finish;
+                }
+                log_guest(LOG_INFO, g->id, "Guest %u: created its cgroup", g->id);
+        }
+
+        r = cg_read_current(&d->root, g->id, &cur);
+        if (r < 0)
+                cg_current_init(&cur);
+
+        r = policy_map(&eff, &d->host, &cur, d->plan);
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "cannot map its limits to cgroup files: %s", strerror(-r));
+                guest_set_error(g, r, msg);
+                goto finish;
+        }
+
+        r = cg_apply(&d->root, g->id, d->plan, &res);
+        if (r < 0) {
+                if (res.failed >= 0 && (unsigned) res.failed < d->plan->n) {
+                        const struct cg_write *w = &d->plan->w[res.failed];
+                        char origin[300] = "plumbing";
+
+                        if (w->key >= 0)
+                                guest_origin(g, &eff, w->key, origin, sizeof(origin));
+                        snprintf(msg, sizeof(msg), "kernel refused %s (%s) as %s = '%s': %s; %s",
+                                 w->key >= 0 ? ubc_key_name(w->key) : "setup", origin, w->file, w->value,
+                                 strerror(-r),
+                                 res.restored ? "restored its previous values"
+                                              : "some values could not be restored");
+                } else
+                        snprintf(msg, sizeof(msg), "failed to apply its limits: %s", strerror(-r));
+                guest_set_error(g, r, msg);
+                goto finish;
+        }
+
+        if (res.n_written > 0)
+                log_guest(LOG_INFO, g->id, "Guest %u: %u cgroup value%s applied", g->id, res.n_written,
+                          res.n_written == 1 ? "" : "s");
+        guest_set_error(g, 0, "");
+        r = 0;
+finish:
+        limits_done(&eff);
+        return r;
+}
+
+static bool orphan_known(const struct daemon *d, uint32_t id) {
+        for (size_t i = 0; i < d->n_orphans; i++)
+                if (d->orphans[i] == id)
+                        return true;
+        return false;
+}
+
+/* Cgroups under the owned root with no guest file: remove when empty, else keep and say why. */
+static void reconcile_stale(struct daemon *d) {
+        _cleanup_free_ uint32_t *ids = NULL;
+        size_t n = 0, n_orphans = 0;
+        uint32_t *orphans;
+        int r;
+
+        r = cg_guest_list(&d->root, &ids, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to list guest cgroups, ignoring: %m");
+                return;
+        }
+
+        orphans = calloc(n ? n : 1, sizeof(*orphans));
+        if (!orphans) {
+                log_error("Out of memory while checking stale cgroups, ignoring");
+                return;
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                unsigned nprocs = 0;
+
+                if (daemon_find_guest(d, ids[i]))
+                        continue;
+
+                r = cg_guest_remove(&d->root, ids[i]);
+                if (r == 0) {
+                        log_guest(LOG_INFO, ids[i], "Guest %u: its file is gone, removed its cgroup",
+                                  ids[i]);
+                        continue;
+                }
+                if (r != -EBUSY) {
+                        log_guest_errno(LOG_WARNING, r, ids[i],
+                                        "Guest %u: failed to remove its cgroup, ignoring: %m", ids[i]);
+                        continue;
+                }
+                (void) cg_guest_nprocs(&d->root, ids[i], &nprocs);
+                if (!orphan_known(d, ids[i]))
+                        log_guest(LOG_WARNING, ids[i],
+                                  "Guest %u: its file is gone but %u process%s still run in its cgroup; "
+                                  "keeping the cgroup until they exit",
+                                  ids[i], nprocs, nprocs == 1 ? "" : "es");
+                orphans[n_orphans++] = ids[i];
+        }
+
+        free(d->orphans);
+        d->orphans = orphans;
+        d->n_orphans = n_orphans;
+}
+
+void reconcile_all(struct daemon *d) {
+        for (size_t i = 0; i < d->n_guests; i++)
+                (void) reconcile_guest(d, &d->guests[i]);
+        reconcile_stale(d);
+}
