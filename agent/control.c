@@ -171,9 +171,12 @@ static int guest_plan(struct daemon *d, const struct guest *g, struct ubc_limits
         return r;
 }
 
-static int method_show(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+/* Show and Explain: the guest named by the call, its limits mapped, and a reply whose array
+ * of 'contents' is open. */
+static int guest_reply_begin(struct daemon *d, sd_bus_message *m, const char *contents, sd_bus_error *error,
+                             struct guest **ret_guest, struct ubc_limits *ret_eff,
+                             sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        struct daemon *d = userdata;
         struct ubc_limits eff;
         struct guest *g;
         uint32_t id;
@@ -188,10 +191,29 @@ static int method_show(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = guest_plan(d, g, &eff);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Cannot map guest %u: %s", id, strerror(-r));
-
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssssss)");
+                r = sd_bus_message_open_container(reply, 'a', contents);
+        if (r < 0) {
+                limits_done(&eff);
+                return r;
+        }
+        *ret_guest = g;
+        *ret_eff = eff;
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+static int method_show(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        struct daemon *d = userdata;
+        struct ubc_limits eff;
+        struct guest *g;
+        int r;
+
+        r = guest_reply_begin(d, m, "(ssssss)", error, &g, &eff, &reply);
+        if (r < 0)
+                return r;
         for (int k = 0; r >= 0 && k < _UBC_KEY_MAX; k++) {
                 char desired[512] = "", origin[300];
                 bool any = false;
@@ -260,22 +282,11 @@ static int method_explain(sd_bus_message *m, void *userdata, sd_bus_error *error
         struct daemon *d = userdata;
         struct ubc_limits eff;
         struct guest *g;
-        uint32_t id;
         int r;
 
-        r = sd_bus_message_read(m, "u", &id);
+        r = guest_reply_begin(d, m, "(ss)", error, &g, &eff, &reply);
         if (r < 0)
                 return r;
-        g = find_guest_or_error(d, id, error);
-        if (!g)
-                return -ENOENT;
-        r = guest_plan(d, g, &eff);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, -r, "Cannot map guest %u: %s", id, strerror(-r));
-
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ss)");
         for (int k = 0; r >= 0 && k < _UBC_KEY_MAX; k++) {
                 char desired[512] = "", origin[300], line[1024];
                 bool any = false;
