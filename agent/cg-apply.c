@@ -508,12 +508,13 @@ struct undo {
 };
 
 static void undo_free(struct undo *u, size_t n) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; u && i < n; i++)
                 free(u[i].value);
         free(u);
 }
 
-int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret) {
+static int apply_plan(struct cg_root *r, uint32_t id, const struct cg_plan *plan, bool fresh,
+                      struct cg_apply_result *ret) {
         /* One guest's apply is one step (DESIGN.md, reconcile): when the kernel refuses a
          * value, the guest goes back to the limits it had, instead of running with half a
          * policy that nobody wrote; other guests are not touched either way. */
@@ -530,7 +531,7 @@ int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct 
         /* The result tells what happened on every return, a refusal above all. */
         if (plan->n > UBC_PLAN_MAX)
                 k = -EINVAL;
-        else if (plan->n > 0) {
+        else if (plan->n > 0 && !fresh) {
                 undo = calloc(plan->n, sizeof(*undo));
                 if (!undo)
                         k = -ENOMEM;
@@ -551,6 +552,13 @@ int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct 
                 if (fd < 0) {
                         k = fd;
                         goto fail;
+                }
+                if (fresh) {
+                        k = cg_file_write(fd, w->file, w->value, r->create_files);
+                        if (k < 0)
+                                goto fail;
+                        res.n_written++;
+                        continue;
                 }
                 k = read_target_at(fd, w, r->create_files, old, sizeof(old));
                 if (k < 0)
@@ -585,7 +593,7 @@ int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct 
 fail:
         res.failed = (int) i;
         res.error = k;
-        res.restored = true;
+        res.restored = !fresh;
         /* Newest first, so each step returns to a state the kernel accepted before (v1
          * memory.limit_in_bytes <= memory.memsw.limit_in_bytes holds throughout). */
         while (n_undo > 0) {
@@ -598,4 +606,12 @@ fail:
         undo_free(undo, plan->n);
         *ret = res;
         return k;
+}
+
+int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret) {
+        return apply_plan(r, id, plan, false, ret);
+}
+
+int cg_apply_new(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret) {
+        return apply_plan(r, id, plan, true, ret);
 }

@@ -51,9 +51,10 @@ struct cg_ops {
          * 'ctrls' holds a bit per enum ubc_ctrl bound to this hierarchy; 'is_owned_root' is
          * set for the last component. */
         int (*root_prepare)(int parent_fd, int dir_fd, unsigned ctrls, bool is_owned_root);
-        /* A guest's directory of controller c, before anything joins. */
+        /* A guest's directory of controller c, made ready for tasks before anything joins;
+         * 'fresh' when it was just made. */
         int (*guest_prepare)(int root_fd, int guest_fd, enum ubc_ctrl c, const struct ubc_host *host,
-                             bool create_files);
+                             bool create_files, bool fresh);
         /* Adds what controller c's files say to *cur. */
         int (*read_current)(int guest_fd, enum ubc_ctrl c, struct cg_current *cur);
         int (*nprocs)(int guest_fd, unsigned *ret);

@@ -327,7 +327,7 @@ static int guest_rmdir(struct cg_root *r, enum ubc_ctrl c, const char *name) {
 
 int cg_guest_create(struct cg_root *r, const struct ubc_host *host, uint32_t id) {
         char name[CG_ID_NAME_MAX];
-        bool made[_UBC_CTRL_MAX] = {};
+        bool made[_UBC_CTRL_MAX] = {}, dir_new[_UBC_CTRL_MAX] = {}, fresh = true;
         int k;
 
         k = cg_id_name(id, name);
@@ -346,16 +346,22 @@ int cg_guest_create(struct cg_root *r, const struct ubc_host *host, uint32_t id)
                 if (k < 0)
                         goto fail;
                 made[c] = k > 0;
+                /* Controllers sharing a hierarchy (all of them on v2) share the new directory. */
+                if (made[c])
+                        for (enum ubc_ctrl d = 0; d < _UBC_CTRL_MAX; d++)
+                                if (r->fd[d] >= 0 && streq(r->path[d], r->path[c]))
+                                        dir_new[d] = true;
+                fresh = fresh && dir_new[c];
                 fd = cg_dir_open(r->fd[c], name);
                 if (fd < 0) {
                         k = fd;
                         goto fail;
                 }
-                k = r->ops[c]->guest_prepare(r->fd[c], fd, c, host, r->create_files);
+                k = r->ops[c]->guest_prepare(r->fd[c], fd, c, host, r->create_files, dir_new[c]);
                 if (k < 0)
                         goto fail;
         }
-        return 0;
+        return fresh ? 1 : 0;
 
 fail:
         for (size_t i = ELEMENTSOF(attach_order); i-- > 0;)

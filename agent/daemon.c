@@ -17,6 +17,7 @@
 
 #define RELOAD_DEBOUNCE_US (200 * 1000ULL)
 #define ERRORS_MAX         1000
+#define DRIFT_REPAIR_TICKS 6
 
 struct guest *daemon_find_guest(struct daemon *d, uint32_t id) {
         size_t lo = 0, hi = d->n_guests;
@@ -346,11 +347,16 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(d->event, 0);
 }
 
-/* Puts back what drifted (a hand-edited file, a removed cgroup) and retires orphans. */
+/* Every interval: retry refused guests and retire orphans. Every DRIFT_REPAIR_TICKS intervals:
+ * read every guest back and put back what drifted (a hand-edited file, a removed cgroup);
+ * reading all guests' files each interval would cost more than the sampling itself. */
 static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
-        reconcile_all(d);
+        if (++d->housekeeping_ticks % DRIFT_REPAIR_TICKS == 0)
+                reconcile_all(d);
+        else
+                reconcile_failed(d);
         (void) sd_event_source_set_time(s, usec + d->cfg.interval_us);
         return 0;
 }

@@ -46,6 +46,7 @@ struct daemon {
 
         sd_event_source *reload_timer; /* debounces inotify bursts */
         sd_event_source *housekeeping_timer;
+        unsigned housekeeping_ticks;
         sd_event_source *watch[3]; /* config dir, policies.d, guests.d */
         sd_event_source *watchdog_timer;
 
@@ -72,6 +73,8 @@ void guest_origin(const struct guest *g, const struct ubc_limits *eff, enum ubc_
 /* reconcile.c */
 int reconcile_guest(struct daemon *d, struct guest *g);
 void reconcile_all(struct daemon *d);
+/* Retries only the guests whose last apply failed, and handles stale cgroups. */
+void reconcile_failed(struct daemon *d);
 
 /* control.c */
 int control_listen(struct daemon *d);

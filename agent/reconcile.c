@@ -25,6 +25,7 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
         struct ubc_limits eff;
         struct cg_current cur;
         struct cg_apply_result res = {.failed = -1};
+        bool fresh = false;
         char msg[320];
         int r;
 
@@ -39,11 +40,12 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                         guest_set_error(g, r, msg);
                         goto finish;
                 }
+                fresh = r > 0;
                 log_guest(LOG_INFO, g->id, "Guest %u: created its cgroup", g->id);
         }
 
-        r = cg_read_current(&d->root, g->id, &cur);
-        if (r < 0)
+        /* A cgroup just made holds the kernel's defaults: nothing to read back. */
+        if (fresh || cg_read_current(&d->root, g->id, &cur) < 0)
                 cg_current_init(&cur);
 
         r = policy_map(&eff, &d->host, &cur, d->plan);
@@ -53,7 +55,13 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                 goto finish;
         }
 
-        r = cg_apply(&d->root, g->id, d->plan, &res);
+        r = fresh ? cg_apply_new(&d->root, g->id, d->plan, &res) : cg_apply(&d->root, g->id, d->plan, &res);
+        if (r < 0 && fresh) {
+                /* Nothing runs in it yet: rather no cgroup than one with half a policy. The next
+                 * pass makes it again. */
+                (void) cg_guest_remove(&d->root, g->id);
+                res.restored = true;
+        }
         if (r < 0) {
                 if (res.failed >= 0 && (unsigned) res.failed < d->plan->n) {
                         const struct cg_write *w = &d->plan->w[res.failed];
@@ -142,5 +150,12 @@ static void reconcile_stale(struct daemon *d) {
 void reconcile_all(struct daemon *d) {
         for (size_t i = 0; i < d->n_guests; i++)
                 (void) reconcile_guest(d, &d->guests[i]);
+        reconcile_stale(d);
+}
+
+void reconcile_failed(struct daemon *d) {
+        for (size_t i = 0; i < d->n_guests; i++)
+                if (d->guests[i].apply_error < 0)
+                        (void) reconcile_guest(d, &d->guests[i]);
         reconcile_stale(d);
 }

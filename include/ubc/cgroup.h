@@ -38,6 +38,8 @@ void cg_root_close(struct cg_root *r);
 /* Refuses names that are not a plain relative path: "", absolute, "..", "." components. */
 bool cg_root_name_is_valid(const char *root);
 
+/* 1 when the guest was made anew in every hierarchy (its files hold the kernel's defaults),
+ * 0 when it existed or was only completed. */
 int cg_guest_create(struct cg_root *r, const struct ubc_host *host, uint32_t id);
 bool cg_guest_exists(struct cg_root *r, uint32_t id);
 /* -EBUSY while it still has processes; 0 if it did not exist. */
@@ -69,3 +71,7 @@ struct cg_apply_result {
 /* Applies a plan to one guest as one step: writes only what differs; on a refusal writes
  * back what this apply changed, in reverse order, and returns the refusal's -errno. */
 int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret);
+/* The same for a guest cg_guest_create() has just made: its values are the kernel's defaults,
+ * so every write is made without reading the file first, and nothing is restored on a
+ * refusal (the caller removes the still empty cgroup instead). */
+int cg_apply_new(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret);

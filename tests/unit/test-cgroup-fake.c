@@ -180,10 +180,10 @@ static void test_guest_lifecycle(void **state) {
 
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
                 assert_false(cg_guest_exists(&f->root, ids[i]));
-                assert_int_equal(cg_guest_create(&f->root, NULL, ids[i]), 0);
+                assert_int_equal(cg_guest_create(&f->root, NULL, ids[i]), 1);
                 assert_true(cg_guest_exists(&f->root, ids[i]));
         }
-        /* idempotent */
+        /* idempotent: an existing guest is not new */
         assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
 
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++)
@@ -239,6 +239,7 @@ static void test_guest_half_made(void **state) {
         assert_int_equal(n, 1);
         assert_int_equal(list[0], 555);
 
+        /* completed, not new: one hierarchy had it already */
         assert_int_equal(cg_guest_create(&f->root, NULL, 555), 0);
         assert_true(cg_guest_exists(&f->root, 555));
         assert_int_equal(cg_guest_remove(&f->root, 555), 0);
@@ -251,7 +252,7 @@ static void test_v1_cpuset_inherit(void **state) {
 
         put(f, UBC_CTRL_CPUSET, "cpuset.cpus", "0-3\n");
         put(f, UBC_CTRL_CPUSET, "cpuset.mems", "0\n");
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         assert_string_equal(get(f, UBC_CTRL_CPUSET, "101/cpuset.cpus", buf, sizeof(buf)), "0-3");
         assert_string_equal(get(f, UBC_CTRL_CPUSET, "101/cpuset.mems", buf, sizeof(buf)), "0");
 
@@ -280,7 +281,7 @@ static void test_apply_v1(void **state) {
         struct cg_plan plan;
         char buf[256];
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         build_v1_plan(&plan);
 
         assert_int_equal(cg_apply(&f->root, 101, &plan, &res), 0);
@@ -322,7 +323,7 @@ static void test_apply_v2(void **state) {
         struct cg_plan plan = {};
         char buf[256];
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 4242), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 4242), 1);
         /* v2: one directory, made once */
         assert_true(is_dir(f, UBC_CTRL_CPU, "4242"));
 
@@ -363,7 +364,7 @@ static void test_apply_rollback(void **state) {
         struct cg_plan plan = {};
         char buf[256];
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         put(f, UBC_CTRL_CPU, "101/cpu.shares", "1024\n");
         put(f, UBC_CTRL_CPU, "101/cpu.cfs_quota_us", "-1\n");
         put(f, UBC_CTRL_MEMORY, "101/memory.limit_in_bytes", "9223372036854771712\n");
@@ -405,7 +406,7 @@ static void test_apply_rollback_v2_device(void **state) {
         struct cg_plan plan = {};
         char buf[256];
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         put(f, UBC_CTRL_IO, "101/io.max", "8:0 rbps=max wbps=10 riops=max wiops=max\n");
         block_file(f, UBC_CTRL_PIDS, "101", "pids.max");
 
@@ -432,7 +433,7 @@ static void test_apply_missing_guest(void **state) {
         assert_true(res.restored);
 
         /* a file name is one component, never a path */
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         plan.w[0] = wr(UBC_CTRL_PIDS, "../pids.max", "100");
         assert_int_equal(cg_apply(&f->root, 101, &plan, &res), -EINVAL);
         assert_string_equal(get(f, UBC_CTRL_PIDS, "pids.max", buf, sizeof(buf)), "<absent>");
@@ -443,7 +444,7 @@ static void test_nprocs_and_busy(void **state) {
         unsigned n;
 
         assert_int_equal(cg_guest_nprocs(&f->root, 101, &n), -ENOENT);
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         assert_int_equal(cg_guest_nprocs(&f->root, 101, &n), 0);
         assert_int_equal(n, 0);
 
@@ -466,7 +467,7 @@ static void test_attach(void **state) {
         char buf[64];
 
         assert_int_equal(cg_guest_attach(&f->root, 101, 4321), -ENOENT);
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         assert_int_equal(cg_guest_attach(&f->root, 101, 0), -EINVAL);
         assert_int_equal(cg_guest_attach(&f->root, 101, 4321), 0);
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++)
@@ -477,7 +478,7 @@ static void test_read_current_v1(void **state) {
         struct fake *f = *state;
         struct cg_current cur;
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         assert_int_equal(cg_read_current(&f->root, 101, &cur), 0);
         assert_true(cur.v1_mem_limit == UBC_UNLIMITED);
         assert_true(cur.v1_memsw_limit == UBC_UNLIMITED);
@@ -504,7 +505,7 @@ static void test_read_current_v2(void **state) {
         struct fake *f = *state;
         struct cg_current cur;
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         put(f, UBC_CTRL_IO, "101/io.max",
             "254:0 rbps=max wbps=1000 riops=max wiops=max\n253:1 rbps=1 wbps=max riops=max wiops=max\n");
         assert_int_equal(cg_read_current(&f->root, 101, &cur), 0);
@@ -519,7 +520,7 @@ static void test_read_target(void **state) {
         struct cg_write w = wr_dev(UBC_CTRL_IO, "blkio.throttle.read_bps_device", 8, 16, "8:16 1");
         char buf[64];
 
-        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 0);
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
         put(f, UBC_CTRL_IO, "101/blkio.throttle.read_bps_device", "8:1 5\n8:16 1048576\n");
         assert_int_equal(cg_read_target(&f->root, 101, &w, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "8:16 1048576");
@@ -615,6 +616,34 @@ static void test_value_matches(void **state) {
         }
 }
 
+/* A guest just made: every write goes out without reading first (a matching value too), and a
+ * refusal restores nothing, since the caller removes the new cgroup. */
+static void test_apply_new(void **state) {
+        struct fake *f = *state;
+        struct cg_apply_result res;
+        struct cg_plan plan = {};
+        char buf[256];
+
+        assert_int_equal(cg_guest_create(&f->root, NULL, 101), 1);
+        put(f, UBC_CTRL_PIDS, "101/pids.max", "max\n");
+        plan_add(&plan, wr(UBC_CTRL_CPU, f->version == CG_VERSION_V1 ? "cpu.shares" : "cpu.weight", "512"));
+        plan_add(&plan, wr(UBC_CTRL_PIDS, "pids.max", "max"));
+        assert_int_equal(cg_apply_new(&f->root, 101, &plan, &res), 0);
+        assert_int_equal(res.n_written, 2);
+        assert_int_equal(res.failed, -1);
+        assert_string_equal(get(f, UBC_CTRL_PIDS, "101/pids.max", buf, sizeof(buf)), "max");
+
+        block_file(f, UBC_CTRL_MEMORY, "101", "memory.max");
+        plan_add(&plan, wr(UBC_CTRL_MEMORY, "memory.max", "1048576"));
+        plan_add(&plan, wr(UBC_CTRL_PIDS, "pids.max", "7"));
+        assert_int_equal(cg_apply_new(&f->root, 101, &plan, &res), -EISDIR);
+        assert_int_equal(res.failed, 2);
+        assert_false(res.restored);
+        assert_int_equal(res.n_written, 2);
+        /* nothing after the refusal */
+        assert_string_equal(get(f, UBC_CTRL_PIDS, "101/pids.max", buf, sizeof(buf)), "max");
+}
+
 /* Named per tree, so a TAP line says which one failed. */
 #define FAKE_TEST(fn, version) \
         { #fn "_" #version, fn, setup_##version, teardown, NULL }
@@ -633,6 +662,8 @@ int main(void) {
                 FAKE_TEST(test_apply_rollback, v1),
                 FAKE_TEST(test_apply_rollback_v2_device, v2),
                 FAKE_TEST(test_apply_missing_guest, v1),
+                FAKE_TEST(test_apply_new, v1),
+                FAKE_TEST(test_apply_new, v2),
                 FAKE_TEST(test_nprocs_and_busy, v1),
                 FAKE_TEST(test_nprocs_and_busy, v2),
                 FAKE_TEST(test_attach, v1),
