@@ -58,6 +58,41 @@ check_eq "101 cpuset.cpus from cpu.set" "$( [ $last_cpu = 0 ] && echo 0 || echo 
 check_eq "101 pids.max from the class" 300 "$(cg_read 101 pids pids.max)"
 check_eq "102 pids.max from the guest over its class" 64 "$(cg_read 102 pids pids.max)"
 
+# swap and io.weight exist only where the host accounts swap and has a weight knob; a guest
+# added live checks them wherever they do (the bad-input test covers the other hosts).
+root_mem=$(cg_root_dir memory)
+root_io=$(cg_root_dir io)
+extra=
+if [ -f "$root_mem/memory.swap.max" ] || [ -f "$root_mem/memory.memsw.limit_in_bytes" ]; then
+        extra="swap"
+fi
+if [ -f "$root_io/io.weight" ] || [ -f "$root_io/blkio.weight" ]; then
+        extra="$extra io.weight"
+fi
+if [ -n "$extra" ]; then
+        write_guest 103 "memory = 64M:96M" "swap = 32M" "io.weight = 200"
+        case " $extra " in *" io.weight "*) ;; *) sed -i '/io.weight/d' "$CFG/guests.d/103.conf" ;; esac
+        case " $extra " in *" swap "*) ;; *) sed -i '/swap/d' "$CFG/guests.d/103.conf" ;; esac
+        ctl reload >/dev/null 2>&1
+        case " $extra " in *" swap "*)
+                if is_v2; then
+                        check_eq "103 memory.swap.max from swap" 33554432 "$(cg_read 103 memory memory.swap.max)"
+                else
+                        check_eq "103 memory.memsw.limit_in_bytes = limit + swap" 134217728 \
+                                "$(cg_read 103 memory memory.memsw.limit_in_bytes)"
+                fi ;;
+        esac
+        case " $extra " in *" io.weight "*)
+                if is_v2; then
+                        check_eq "103 io.weight from io.weight 200" "default 40" "$(cg_read 103 io io.weight | head -1)"
+                else
+                        check_eq "103 blkio.weight from io.weight 200" 200 "$(cg_read 103 io blkio.weight)"
+                fi ;;
+        esac
+else
+        diag "this host has neither swap accounting nor an I/O weight file"
+fi
+
 # What ubcctl reports is what the kernel holds, with where each value came from.
 show_names_origin() {
         ctl show 101 | grep '^cpu\.units' | grep -q 'classes.policy:2' &&
