@@ -1,0 +1,105 @@
+/* What sampler.c, sampler-files.c and tasks.c share: the file table, the per-guest descriptors
+ * and the sampler itself. Private to the collectors library. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ubc/sampler.h"
+
+/* Where a file lives: one of the controllers' hierarchies, or v1's cpuacct hierarchy (which
+ * may be co-mounted with cpu, or separate). */
+enum sampler_hier {
+        SAMPLER_HIER_CPUACCT = _UBC_CTRL_MAX,
+        _SAMPLER_HIER_MAX,
+};
+
+/* Every statistics file the sampler reads. Names differ by version; a file without a name in
+ * the hierarchy's version is never opened. */
+enum sampler_file {
+        SF_PIDS_CURRENT,
+        SF_PIDS_PEAK,
+        SF_PIDS_MAX,
+        SF_PIDS_EVENTS,
+        SF_MEM_CURRENT,  /* v1 usage_in_bytes */
+        SF_MEM_PEAK,     /* v1 max_usage_in_bytes */
+        SF_MEM_HIGH,     /* v1 soft_limit_in_bytes */
+        SF_MEM_MAX,      /* v1 limit_in_bytes */
+        SF_MEM_EVENTS,   /* v1 failcnt */
+        SF_SWAP_CURRENT, /* v1 memsw.usage_in_bytes (memory + swap) */
+        SF_SWAP_PEAK,
+        SF_SWAP_MAX,    /* v1 memsw.limit_in_bytes (memory + swap) */
+        SF_SWAP_EVENTS, /* v1 memsw.failcnt */
+        SF_MEM_STAT,
+        SF_KMEM_USAGE,  /* v1 only */
+        SF_OOM_CONTROL, /* v1 only */
+        SF_CPU_STAT,
+        SF_CPUACCT_USAGE, /* v1 only */
+        SF_IO_STAT,       /* v1 blkio.throttle.io_service_bytes */
+        SF_IO_SERVICED,   /* v1 only */
+        SF_PSI_CPU,
+        SF_PSI_MEMORY,
+        SF_PSI_IO,
+        SF_PROCS,
+        _SF_MAX,
+};
+
+_Static_assert(_SF_MAX <= 32, "absent is a 32-bit mask");
+
+struct sampler_file_spec {
+        unsigned hier; /* enum ubc_ctrl, or SAMPLER_HIER_CPUACCT */
+        const char *name_v1, *name_v2;
+};
+
+extern const struct sampler_file_spec sampler_files[_SF_MAX];
+
+/* One guest's open files. fd[] is -EBADF where not opened (yet) or absent. */
+struct sampler_guest {
+        uint32_t id;
+        bool open;
+        dev_t dir_dev; /* the guest's directory in the primary hierarchy when opened */
+        ino_t dir_ino;
+        uint32_t absent; /* bit per enum sampler_file the kernel (or the tree) does not have */
+        int fd[_SF_MAX];
+};
+
+/* Largest statistics file read whole: v1 blkio files grow by five lines per device. */
+#define SAMPLER_BUF_MAX 16384
+/* Tasks of one guest looked at per sweep; a guest with more is summed over the first ones. */
+#define SAMPLER_TASKS_MAX 32768
+
+struct sampler {
+        struct sampler_root root;
+        int hier_fd[_SAMPLER_HIER_MAX]; /* root fds by hierarchy (borrowed), -EBADF if none */
+        enum cg_version hier_version[_SAMPLER_HIER_MAX];
+        unsigned primary; /* a hierarchy; where a guest's presence and identity are checked */
+
+        /* Descriptors kept open, and how many may be: the rest of RLIMIT_NOFILE stays free
+         * for the daemon (its socket, clients, state files). Past it, files are opened for
+         * one read only. */
+        size_t n_fds, fd_budget;
+
+        struct sampler_guest *guests; /* sorted by id */
+        size_t n_guests, n_alloc;
+
+        char buf[SAMPLER_BUF_MAX];
+        pid_t *pids; /* SAMPLER_TASKS_MAX */
+
+        struct pids_info *procs; /* libproc2 */
+        int proc_fd;             /* /proc, for counting a task's open files */
+};
+
+/* Resolves a file's hierarchy fd and name for this sampler; false if it has none here. */
+bool sampler_file_resolve(const struct sampler *s, enum sampler_file f, int *ret_dirfd,
+                          const char **ret_name);
+/* Opens "ID/name" beneath the hierarchy's root fd. */
+int sampler_file_open(const struct sampler *s, uint32_t id, enum sampler_file f);
+/* Reads a statistics file from offset 0 into buf, NUL-terminated; returns the length. */
+int sampler_fd_read(int fd, char *buf, size_t size);
+/* Reads the PIDs of cgroup.procs from offset 0; returns how many were stored (at most max). */
+int sampler_fd_read_pids(int fd, char *buf, size_t size, pid_t *pids, size_t max);
+
+/* libproc2 state of tasks.c, made once per sampler. */
+int sampler_tasks_init(struct sampler *s);
+void sampler_tasks_done(struct sampler *s);

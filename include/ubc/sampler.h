@@ -1,0 +1,45 @@
+/* The accounting sampler: reads every guest's cgroup statistics each interval through file
+ * descriptors kept open between sweeps (pread at offset 0), reopening only when a cgroup was
+ * made anew; adds per-task counters summed with libproc2. No logging, no global state. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ubc/beancounter.h"
+#include "ubc/host.h"
+#include "ubc/stat.h"
+
+/* The owned root in each controller's hierarchy, as the cgroup layer opened it. */
+struct sampler_root {
+        int fd[_UBC_CTRL_MAX]; /* not owned by the sampler */
+        enum cg_version version[_UBC_CTRL_MAX];
+        int cpuacct_fd; /* v1 cpuacct hierarchy's owned root if present, else -1 (CPU usage on v1) */
+};
+
+/* Everything `ubcctl stat` shows of one guest. */
+struct guest_stat {
+        bool has_cpu_usage; /* v1 needs a cpuacct hierarchy ubcd owns a root in */
+        uint64_t cpu_usage_usec;
+        uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
+        size_t n_io;
+        struct stat_io_dev io[STAT_IO_DEVS_MAX];
+        bool has_psi;
+        struct stat_psi psi_cpu, psi_memory, psi_io;
+};
+
+struct sampler;
+
+int sampler_new(const struct sampler_root *root, struct sampler **ret);
+void sampler_free(struct sampler *s);
+
+/* One guest's sample. A guest seen for the first time gets its descriptors opened; a guest
+ * whose cgroup was removed and made again gets them reopened. -ENOENT if its cgroup is not
+ * there now (a guest vanishing mid-sweep), which the caller skips without an error. */
+int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, struct guest_stat *ret_stat);
+/* Closes what was kept open for a guest that is gone. */
+void sampler_forget(struct sampler *s, uint32_t id);
+/* Per-task part only (lockedpages, privvmpages, numfile), for the given PIDs; exposed for the
+ * benchmark. Sets the held values and present bits of those rows. */
+int sampler_tasks(struct sampler *s, const pid_t *pids, size_t n, struct bc_sample *bc);
