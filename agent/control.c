@@ -454,6 +454,164 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_reply_method_return(m, "");
 }
 
+/* Beancounters(u id, b failed_only): id 0 = every guest. failed_only lists the rows whose
+ * failcnt rose since the last such look and marks them seen, as vzubc -i does. */
+static int method_beancounters(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        struct daemon *d = userdata;
+        uint32_t id;
+        int failed_only, r;
+
+        r = sd_bus_message_read(m, "ub", &id, &failed_only);
+        if (r < 0)
+                return r;
+        if (failed_only && (r = check_mutating(d, m, error)) < 0)
+                return r;
+        if (id != 0 && !daemon_find_guest(d, id) && !accounting_entry(&d->acct, id, NULL))
+                return sd_bus_error_setf(error, UBC_BUS_ERROR_NO_SUCH_GUEST, "No guest %u is defined", id);
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(usttttt)");
+        for (size_t i = 0; r >= 0 && i < d->acct.n_table; i++) {
+                const struct bc_table_entry *e = &d->acct.table[i];
+                struct bc_state *st = accounting_state(&d->acct, e->id);
+
+                if (id != 0 && e->id != id)
+                        continue;
+                for (int k = 0; r >= 0 && k < _BC_MAX; k++) {
+                        const struct bc_row *row = &e->rows[k];
+
+                        if (failed_only) {
+                                if (!st || st->failcnt[k] <= st->failcnt_seen[k])
+                                        continue;
+                                st->failcnt_seen[k] = st->failcnt[k];
+                                d->acct.state_dirty = true;
+                        }
+                        r = sd_bus_message_append(reply, "(usttttt)", e->id, bc_resource_name(k), row->held,
+                                                  row->maxheld, row->barrier, row->limit, row->failcnt);
+                }
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        if (failed_only)
+                (void) accounting_save_state(&d->acct);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_stat(sd_bus_message *reply, uint32_t id, const char *name, double value) {
+        return sd_bus_message_append(reply, "(usd)", id, name, value);
+}
+
+static int append_psi(sd_bus_message *reply, uint32_t id, const char *what, const struct stat_psi *p) {
+        const struct {
+                const char *kind;
+                const struct stat_psi_line *line;
+        } lines[] = {{"some", &p->some}, {"full", &p->full}};
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(lines); i++) {
+                char name[64];
+
+                if (i == 1 && !p->has_full)
+                        break;
+                snprintf(name, sizeof(name), "psi.%s.%s.avg10", what, lines[i].kind);
+                r = append_stat(reply, id, name, lines[i].line->avg10);
+                snprintf(name, sizeof(name), "psi.%s.%s.avg60", what, lines[i].kind);
+                if (r >= 0)
+                        r = append_stat(reply, id, name, lines[i].line->avg60);
+                snprintf(name, sizeof(name), "psi.%s.%s.avg300", what, lines[i].kind);
+                if (r >= 0)
+                        r = append_stat(reply, id, name, lines[i].line->avg300);
+        }
+        return r;
+}
+
+/* Stat(u id) -> a(usd): guest, metric, value; flat names ("cpu.usage_usec",
+ * "io.254:0.rbytes", "psi.memory.some.avg10") so new metrics need no new signature. */
+static int method_stat(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        struct daemon *d = userdata;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(m, "u", &id);
+        if (r < 0)
+                return r;
+        if (id != 0 && !accounting_entry(&d->acct, id, NULL))
+                return sd_bus_error_setf(error, UBC_BUS_ERROR_NO_SUCH_GUEST,
+                                         "No statistics for guest %u: it is not defined or not sampled yet",
+                                         id);
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(usd)");
+        for (size_t i = 0; r >= 0 && i < d->acct.n_table; i++) {
+                const struct guest_stat *st = &d->acct.stats[i];
+                uint32_t gid = d->acct.table[i].id;
+
+                if (id != 0 && gid != id)
+                        continue;
+                /* Unknown is left out rather than shown as 0 CPU used. */
+                if (st->has_cpu_usage)
+                        r = append_stat(reply, gid, "cpu.usage_usec", (double) st->cpu_usage_usec);
+                if (r >= 0)
+                        r = append_stat(reply, gid, "cpu.nr_periods", (double) st->cpu_nr_periods);
+                if (r >= 0)
+                        r = append_stat(reply, gid, "cpu.nr_throttled", (double) st->cpu_nr_throttled);
+                if (r >= 0)
+                        r = append_stat(reply, gid, "cpu.throttled_usec", (double) st->cpu_throttled_usec);
+                for (size_t k = 0; r >= 0 && k < st->n_io; k++) {
+                        const struct stat_io_dev *io = &st->io[k];
+                        const struct {
+                                const char *name;
+                                uint64_t v;
+                        } f[] = {{"rbytes", io->rbytes},
+                                 {"wbytes", io->wbytes},
+                                 {"rios", io->rios},
+                                 {"wios", io->wios}};
+
+                        for (size_t j = 0; r >= 0 && j < ELEMENTSOF(f); j++) {
+                                char name[64];
+
+                                snprintf(name, sizeof(name), "io.%u:%u.%s", io->major, io->minor, f[j].name);
+                                r = append_stat(reply, gid, name, (double) f[j].v);
+                        }
+                }
+                if (r >= 0 && st->has_psi) {
+                        r = append_psi(reply, gid, "cpu", &st->psi_cpu);
+                        if (r >= 0)
+                                r = append_psi(reply, gid, "memory", &st->psi_memory);
+                        if (r >= 0)
+                                r = append_psi(reply, gid, "io", &st->psi_io);
+                }
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_metrics(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = bc_format_openmetrics(f, d->acct.table, d->acct.n_table);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot format the metrics: %s", strerror(-r));
+        return sd_bus_reply_method_return(m, "s", buf);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD("Status", "", "sssuu", method_status, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -464,6 +622,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Explain", "u", "a(ss)dd", method_explain, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Set", "ua(ss)b", "", method_set, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Attach", "uu", "", method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Beancounters", "ub", "a(usttttt)", method_beancounters, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Stat", "u", "a(usd)", method_stat, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Metrics", "", "s", method_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -11,6 +11,7 @@
 #include "ubc/agent-config.h"
 #include "ubc/cgroup.h"
 #include "ubc/policy.h"
+#include "accounting.h"
 
 struct guest {
         uint32_t id;
@@ -49,6 +50,8 @@ struct daemon {
         unsigned housekeeping_ticks;
         sd_event_source *watch[3]; /* config dir, policies.d, guests.d */
         sd_event_source *watchdog_timer;
+
+        struct accounting acct;
 
         int listen_fd;
         char socket_path[300];

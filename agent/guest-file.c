@@ -13,6 +13,7 @@
 #include "ubc/macro.h"
 #include "ubc/units.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "guest-file.h"
 
 static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
@@ -123,46 +124,6 @@ int guest_file_rewrite(const char *old, size_t old_len, const char *const *keys,
         return 0;
 }
 
-static int write_atomically(const char *path, const char *content) {
-        _cleanup_free_ char *dir_copy = strdup(path), *base_copy = strdup(path);
-        char tmp[PATH_MAX];
-        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
-        size_t len = strlen(content), off = 0;
-        struct stat st;
-        mode_t mode = 0644;
-
-        if (!dir_copy || !base_copy)
-                return -ENOMEM;
-        if (stat(path, &st) == 0)
-                mode = st.st_mode & 07777;
-        /* A hidden name: the policy loader skips it if we die half-way. */
-        if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dirname(dir_copy), basename(base_copy)) >=
-            (int) sizeof(tmp))
-                return -ENAMETOOLONG;
-
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0)
-                return negative_errno();
-        while (off < len) {
-                ssize_t w = write(fd, content + off, len - off);
-                if (w < 0) {
-                        int r = negative_errno();
-                        (void) unlink(tmp);
-                        return r;
-                }
-                off += (size_t) w;
-        }
-        if (fsync(fd) < 0 || rename(tmp, path) < 0) {
-                int r = negative_errno();
-                (void) unlink(tmp);
-                return r;
-        }
-        dfd = open(dirname(base_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
-        return 0;
-}
-
 static int read_small_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         _cleanup_free_ char *buf = NULL;
@@ -254,5 +215,5 @@ int guest_file_save(struct daemon *d, const struct guest *g, const struct ubc_li
         r = guest_file_rewrite(old, old_len, keys, lines, n, &new);
         if (r < 0)
                 return r;
-        return write_atomically(g->file, new);
+        return write_file_atomic(g->file, new, strlen(new), 0644, true);
 }

@@ -15,20 +15,17 @@
 #include "ubc/json.h"
 #include "ubc/limits.h"
 #include "ubc/macro.h"
+#include "ubcctl-bus.h"
 #include "ubcctl-table.h"
 #include "ubcctl.h"
 
-static void bus_unrefp(sd_bus **b) {
+void ubcctl_bus_unrefp(sd_bus **b) {
         sd_bus_flush_close_unref(*b);
 }
 
-static void message_unrefp(sd_bus_message **m) {
+void ubcctl_message_unrefp(sd_bus_message **m) {
         sd_bus_message_unref(*m);
 }
-
-#define _cleanup_bus_     _cleanup_(bus_unrefp)
-#define _cleanup_message_ _cleanup_(message_unrefp)
-#define _cleanup_error_   _cleanup_(sd_bus_error_free)
 
 /* D-Bus addresses escape everything outside a small set as %XX. */
 static int address_escape(const char *s, char *buf, size_t size) {
@@ -67,7 +64,7 @@ static int unreachable(const struct ubcctl *ctl, int error) {
 }
 
 /* 0 and a started connection, or an exit status. */
-static int remote_connect(const struct ubcctl *ctl, sd_bus **ret) {
+int ubcctl_connect(const struct ubcctl *ctl, sd_bus **ret) {
         _cleanup_bus_ sd_bus *bus = NULL;
         char escaped[3 * sizeof(ctl->socket_path)], address[sizeof(escaped) + 16];
         struct stat st;
@@ -131,8 +128,8 @@ static int remote_call_message(const struct ubcctl *ctl, sd_bus *bus, sd_bus_mes
         return UBCCTL_EXIT_FAILED;
 }
 
-static int remote_call(const struct ubcctl *ctl, sd_bus *bus, const char *method, sd_bus_message **ret_reply,
-                       const char *types, ...) {
+int ubcctl_call(const struct ubcctl *ctl, sd_bus *bus, const char *method, sd_bus_message **ret_reply,
+                const char *types, ...) {
         _cleanup_message_ sd_bus_message *m = NULL;
         va_list ap;
         int r;
@@ -150,7 +147,7 @@ static int remote_call(const struct ubcctl *ctl, sd_bus *bus, const char *method
         return remote_call_message(ctl, bus, m, method, ret_reply);
 }
 
-static int bad_reply(const char *method, int r) {
+int ubcctl_bad_reply(const char *method, int r) {
         fprintf(stderr, "Unexpected reply to %s() from ubcd: %s\n", method, strerror(-r));
         return UBCCTL_EXIT_FAILED;
 }
@@ -177,12 +174,12 @@ static int print_errors(const struct ubcctl *ctl, sd_bus *bus, FILE *f, struct j
         const char *line;
         int r;
 
-        r = remote_call(ctl, bus, "Errors", &reply, NULL);
+        r = ubcctl_call(ctl, bus, "Errors", &reply, NULL);
         if (r != 0)
                 return r;
         r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "s");
         if (r < 0)
-                return bad_reply("Errors", r);
+                return ubcctl_bad_reply("Errors", r);
         if (j)
                 json_array_open(j, "messages");
         while ((r = sd_bus_message_read(reply, "s", &line)) > 0) {
@@ -198,7 +195,7 @@ static int print_errors(const struct ubcctl *ctl, sd_bus *bus, FILE *f, struct j
         if (j)
                 json_array_close(j);
         if (r < 0)
-                return bad_reply("Errors", r);
+                return ubcctl_bad_reply("Errors", r);
         return 0;
 }
 
@@ -209,17 +206,17 @@ int ubcctl_reload(struct ubcctl *ctl) {
         struct json j;
         int r, entered;
 
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
-        r = remote_call(ctl, bus, "Reload", &reply, NULL);
+        r = ubcctl_call(ctl, bus, "Reload", &reply, NULL);
         if (r != 0)
                 return r;
 
         entered = enter_reply_struct(reply, "uu");
         r = entered < 0 ? entered : sd_bus_message_read(reply, "uu", &n_guests, &n_errors);
         if (r < 0)
-                return bad_reply("Reload", r);
+                return ubcctl_bad_reply("Reload", r);
 
         if (ctl->json) {
                 json_begin(&j, stdout);
@@ -247,10 +244,10 @@ int ubcctl_status(struct ubcctl *ctl) {
         struct json j;
         int r, entered;
 
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
-        r = remote_call(ctl, bus, "Status", &reply, NULL);
+        r = ubcctl_call(ctl, bus, "Status", &reply, NULL);
         if (r != 0)
                 return r;
 
@@ -258,7 +255,7 @@ int ubcctl_status(struct ubcctl *ctl) {
         r = entered < 0 ? entered
                         : sd_bus_message_read(reply, "sssuu", &mode, &driver, &root, &n_guests, &n_errors);
         if (r < 0)
-                return bad_reply("Status", r);
+                return ubcctl_bad_reply("Status", r);
 
         if (ctl->json) {
                 json_begin(&j, stdout);
@@ -313,23 +310,23 @@ int ubcctl_list(struct ubcctl *ctl) {
         size_t n = 0, allocated = 0;
         int r;
 
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
-        r = remote_call(ctl, bus, "ListGuests", &reply, NULL);
+        r = ubcctl_call(ctl, bus, "ListGuests", &reply, NULL);
         if (r != 0)
                 return r;
 
         r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(usssssu)");
         if (r < 0)
-                return bad_reply("ListGuests", r);
+                return ubcctl_bad_reply("ListGuests", r);
         for (;;) {
                 struct guest_row g;
 
                 r = sd_bus_message_read(reply, "(usssssu)", &g.id, &g.name, &g.type, &g.class, &g.state,
                                         &g.cgroup, &g.nprocs);
                 if (r < 0)
-                        return bad_reply("ListGuests", r);
+                        return ubcctl_bad_reply("ListGuests", r);
                 if (r == 0)
                         break;
                 if (n == allocated) {
@@ -337,7 +334,7 @@ int ubcctl_list(struct ubcctl *ctl) {
                         struct guest_row *p = reallocarray(rows, k, sizeof(*rows));
 
                         if (!p)
-                                return bad_reply("ListGuests", -ENOMEM);
+                                return ubcctl_bad_reply("ListGuests", -ENOMEM);
                         rows = p;
                         allocated = k;
                 }
@@ -460,23 +457,23 @@ int ubcctl_show(struct ubcctl *ctl) {
 
         if (ubcctl_parse_id(ctl->args[0], &id) < 0)
                 return UBCCTL_EXIT_USAGE;
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
-        r = remote_call(ctl, bus, "Show", &reply, "u", id);
+        r = ubcctl_call(ctl, bus, "Show", &reply, "u", id);
         if (r != 0)
                 return r;
 
         r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(ssssss)");
         if (r < 0)
-                return bad_reply("Show", r);
+                return ubcctl_bad_reply("Show", r);
         for (;;) {
                 struct show_row s;
 
                 r = sd_bus_message_read(reply, "(ssssss)", &s.key, &s.desired, &s.origin, &s.file, &s.actual,
                                         &s.note);
                 if (r < 0)
-                        return bad_reply("Show", r);
+                        return ubcctl_bad_reply("Show", r);
                 if (r == 0)
                         break;
                 if (n == allocated) {
@@ -484,7 +481,7 @@ int ubcctl_show(struct ubcctl *ctl) {
                         struct show_row *p = reallocarray(rows, k, sizeof(*rows));
 
                         if (!p)
-                                return bad_reply("Show", -ENOMEM);
+                                return ubcctl_bad_reply("Show", -ENOMEM);
                         rows = p;
                         allocated = k;
                 }
@@ -527,16 +524,16 @@ int ubcctl_explain(struct ubcctl *ctl) {
 
         if (ubcctl_parse_id(ctl->args[0], &id) < 0)
                 return UBCCTL_EXIT_USAGE;
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
-        r = remote_call(ctl, bus, "Explain", &reply, "u", id);
+        r = ubcctl_call(ctl, bus, "Explain", &reply, "u", id);
         if (r != 0)
                 return r;
 
         entered = enter_reply_struct(reply, "a(ss)dd");
         if (entered < 0)
-                return bad_reply("Explain", entered);
+                return ubcctl_bad_reply("Explain", entered);
 
         /* Two passes over the array: the first finds the key column's width. */
         r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(ss)");
@@ -546,7 +543,7 @@ int ubcctl_explain(struct ubcctl *ctl) {
         if (r >= 0)
                 r = sd_bus_message_rewind(reply, false);
         if (r < 0)
-                return bad_reply("Explain", r);
+                return ubcctl_bad_reply("Explain", r);
 
         if (ctl->json) {
                 json_begin(&j, stdout);
@@ -579,7 +576,7 @@ int ubcctl_explain(struct ubcctl *ctl) {
                         json_object_close(&j);
                         json_end(&j);
                 }
-                return bad_reply("Explain", r);
+                return ubcctl_bad_reply("Explain", r);
         }
 
         /* ubcd sends a negative share when it could not work it out. */
@@ -642,7 +639,7 @@ int ubcctl_set(struct ubcctl *ctl) {
                 }
         }
 
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
 
@@ -729,10 +726,10 @@ int ubcctl_run(struct ubcctl *ctl) {
                 return UBCCTL_EXIT_CANNOT_EXEC;
         }
 
-        r = remote_connect(ctl, &bus);
+        r = ubcctl_connect(ctl, &bus);
         if (r != 0)
                 return r;
-        r = remote_call(ctl, bus, "Attach", &reply, "uu", id, (uint32_t) getpid());
+        r = ubcctl_call(ctl, bus, "Attach", &reply, "uu", id, (uint32_t) getpid());
         reply = sd_bus_message_unref(reply);
         /* The command must not inherit the connection. */
         bus = sd_bus_flush_close_unref(bus);

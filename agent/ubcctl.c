@@ -20,6 +20,7 @@ enum {
         CMD_DRY_RUN = 1 << 1,       /* takes --dry-run */
         CMD_SAVE = 1 << 2,          /* takes --save */
         CMD_OPTIONS_FIRST = 1 << 3, /* options end at the first argument: run's CMD has its own */
+        CMD_FAILCNT = 1 << 4,       /* takes --failcnt */
 };
 
 struct command {
@@ -41,6 +42,9 @@ static const struct command commands[] = {
         {"explain", ubcctl_explain, 1, 1, CMD_REMOTE},
         {"set", ubcctl_set, 2, SIZE_MAX, CMD_REMOTE | CMD_SAVE},
         {"run", ubcctl_run, 2, SIZE_MAX, CMD_REMOTE | CMD_OPTIONS_FIRST},
+        {"beancounters", ubcctl_beancounters, 0, 1, CMD_REMOTE | CMD_FAILCNT},
+        {"stat", ubcctl_stat, 0, 1, CMD_REMOTE},
+        {"metrics", ubcctl_metrics, 0, 0, CMD_REMOTE},
 };
 
 static void help(void) {
@@ -58,6 +62,11 @@ static void help(void) {
                "  explain ID                    How a guest's limits map to cgroup files; its CPU share\n"
                "  set ID KEY=VALUE... [--save]  Change limits live; --save also writes guests.d/ID.conf\n"
                "  run ID -- CMD [ARGS...]       Run a command inside a guest's cgroup\n"
+               "  beancounters [ID] [--failcnt] held, maxheld, barrier, limit, failcnt per resource;\n"
+               "                                --failcnt: only rows whose failcnt rose since the last "
+               "look\n"
+               "  stat [ID]                     CPU usage and throttling, I/O per device, pressure (PSI)\n"
+               "  metrics                       The beancounters as OpenMetrics text\n"
                "\n"
                "Options:\n"
                "  -s, --socket PATH             ubcd's socket (default: RUN_DIR/%s, RUN_DIR from\n"
@@ -177,18 +186,14 @@ static int ubcctl_apply(struct ubcctl *ctl) {
         return ubcctl_reload(ctl);
 }
 
-enum { ARG_JSON = 0x100, ARG_VERSION, ARG_DRY_RUN, ARG_SAVE, ARG_ROOT };
+enum { ARG_JSON = 0x100, ARG_VERSION, ARG_DRY_RUN, ARG_SAVE, ARG_ROOT, ARG_FAILCNT };
 
 static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"config-dir", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, ARG_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, ARG_VERSION},
-        {"dry-run", no_argument, NULL, ARG_DRY_RUN},
-        {"save", no_argument, NULL, ARG_SAVE},
-        {"root", required_argument, NULL, ARG_ROOT},
-        {},
+        {"socket", required_argument, NULL, 's'},    {"config-dir", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, ARG_JSON},       {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION}, {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+        {"save", no_argument, NULL, ARG_SAVE},       {"root", required_argument, NULL, ARG_ROOT},
+        {"failcnt", no_argument, NULL, ARG_FAILCNT}, {},
 };
 
 /* 1: done (help or version printed), 0: go on, else an exit status for a usage error. */
@@ -214,6 +219,9 @@ static int parse_options(int argc, char **argv, const char *optstring, struct ub
                         break;
                 case ARG_SAVE:
                         ctl->save = true;
+                        break;
+                case ARG_FAILCNT:
+                        ctl->failcnt = true;
                         break;
                 case ARG_ROOT:
                         if (!cg_root_name_is_valid(optarg))
@@ -325,6 +333,8 @@ int main(int argc, char **argv) {
                 return ubcctl_usage_error("'--dry-run' goes with 'apply', not '%s'", cmd->name);
         if (ctl.save && !(cmd->flags & CMD_SAVE))
                 return ubcctl_usage_error("'--save' goes with 'set', not '%s'", cmd->name);
+        if (ctl.failcnt && !(cmd->flags & CMD_FAILCNT))
+                return ubcctl_usage_error("'--failcnt' goes with 'beancounters', not '%s'", cmd->name);
         if (ctl.n_args < cmd->min_args)
                 return ubcctl_usage_error("'%s' needs %s", cmd->name,
                                           cmd->min_args == 1 ? "a guest ID" : "more arguments");

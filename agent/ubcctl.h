@@ -25,6 +25,7 @@ struct ubcctl {
         bool json;
         bool dry_run; /* apply */
         bool save;    /* set */
+        bool failcnt; /* beancounters */
         char **args;  /* the command's arguments, after its name */
         size_t n_args;
 };
@@ -51,3 +52,8 @@ int ubcctl_show(struct ubcctl *ctl);
 int ubcctl_explain(struct ubcctl *ctl);
 int ubcctl_set(struct ubcctl *ctl);
 int ubcctl_run(struct ubcctl *ctl);
+
+/* Accounting, through ubcd (ubcctl-accounting.c). */
+int ubcctl_beancounters(struct ubcctl *ctl);
+int ubcctl_stat(struct ubcctl *ctl);
+int ubcctl_metrics(struct ubcctl *ctl);

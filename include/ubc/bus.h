@@ -33,4 +33,12 @@
  *   Set(u id, a(ss) kv, b save) -> ()     live change of limit keys; save also rewrites
  *                                         guests.d/ID.conf atomically                [mutating]
  *   Attach(u id, u pid)      -> ()        moves pid into the guest's cgroup          [mutating]
+ *   Beancounters(u id, b failed_only)
+ *                            -> a(usttttt) guest, resource, held, maxheld, barrier, limit, failcnt
+ *                                         of the last sweep; id 0 = all; failed_only: rows
+ *                                         whose failcnt rose since the last such look, which it
+ *                                         marks seen                       [mutating if failed_only]
+ *   Stat(u id)               -> a(usd)    guest, metric ("cpu.usage_usec", "io.MAJ:MIN.rbytes",
+ *                                         "psi.memory.some.avg10", ...), value; id 0 = all
+ *   Metrics()                -> s         OpenMetrics text of every guest's beancounters
  */
