@@ -18,7 +18,7 @@ struct accounting {
         size_t n_states;
         struct bc_table_entry *table; /* the last sweep, sorted by id */
         struct guest_stat *stats;     /* parallel to table */
-        size_t n_table;
+        size_t n_table, cap_table;
         bool state_dirty; /* maxheld or failcnt moved since the state file was written */
         sd_event_source *timer;
         char state_path[320], table_path[320], metrics_path[320];
