@@ -36,15 +36,13 @@ int main(int argc, char **argv) {
                 page = 4096;
 
         if (mib > 0) {
-                char *p = mmap(NULL, mib * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                               -1, 0);
+                char *p = mmap(NULL, mib * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (p == MAP_FAILED) {
                         fprintf(stderr, "holder: mmap of %lu MiB: %s\n", mib, strerror(errno));
                         return 1;
                 }
                 if (mlock(p, mib * MIB) < 0) {
-                        fprintf(stderr, "holder: mlock of %lu MiB: %s (ulimit -l?)\n", mib,
-                                strerror(errno));
+                        fprintf(stderr, "holder: mlock of %lu MiB: %s (ulimit -l?)\n", mib, strerror(errno));
                         return 1;
                 }
                 /* mlock faults every page in; writing them makes each one the task's own. */
