@@ -157,5 +157,8 @@ void reconcile_failed(struct daemon *d) {
         for (size_t i = 0; i < d->n_guests; i++)
                 if (d->guests[i].apply_error < 0)
                         (void) reconcile_guest(d, &d->guests[i]);
-        reconcile_stale(d);
+        /* Listing every guest's directory finds new orphans; only loads and the full pass make
+         * them, so in between only the known ones need a look. */
+        if (d->n_orphans > 0)
+                reconcile_stale(d);
 }
