@@ -242,7 +242,7 @@ static int on_sample(sd_event_source *s, uint64_t usec, void *userdata) {
 
 int accounting_init(struct daemon *d) {
         struct accounting *a = &d->acct;
-        struct sampler_root root = {.cpuacct_fd = -1};
+        struct sampler_root root = {};
         uint64_t now;
         int r;
 

@@ -122,6 +122,8 @@ int cg_discover_mounts(struct cg_mounts *ret) {
                         continue;
                 }
 
+                if (!cg_v2_ops.ctrl_name[c]) /* v1 only: cpuacct */
+                        continue;
                 if (r == 0 && lookup_mount(cg_v2_ops.ctrl_name[c], path, sizeof(path)) >= 0 &&
                     fs_type(path, &t) >= 0 && t == CGROUP2_SUPER_MAGIC) {
                         if (!v2_lists(path, cg_v2_ops.ctrl_name[c]))

@@ -22,7 +22,7 @@
 /* cpuset first: a v1 cpuset is the hierarchy that refuses tasks (empty cpus or mems), and
  * failing there leaves the process where it was in every other hierarchy. */
 static const enum ubc_ctrl attach_order[] = {
-        UBC_CTRL_CPUSET, UBC_CTRL_CPU, UBC_CTRL_MEMORY, UBC_CTRL_IO, UBC_CTRL_PIDS,
+        UBC_CTRL_CPUSET, UBC_CTRL_CPU, UBC_CTRL_MEMORY, UBC_CTRL_IO, UBC_CTRL_PIDS, UBC_CTRL_CPUACCT,
 };
 
 /* Bounds cg_guest_list against a directory someone filled by hand. */
@@ -72,6 +72,8 @@ int cg_root_open_fake(const char *dir, enum cg_version v, struct cg_root *ret) {
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++) {
                 const char *name = ops->ctrl_name[c];
 
+                if (!name) /* not a controller of this version */
+                        continue;
                 if (v == CG_VERSION_V1) {
                         k = cg_dir_make(dfd, name);
                         if (k >= 0)

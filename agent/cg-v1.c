@@ -182,6 +182,7 @@ const struct cg_ops cg_v1_ops = {
                         [UBC_CTRL_MEMORY] = "memory",
                         [UBC_CTRL_IO] = "blkio",
                         [UBC_CTRL_PIDS] = "pids",
+                        [UBC_CTRL_CPUACCT] = "cpuacct",
                 },
         .files = v1_files,
         .n_files = ELEMENTSOF(v1_files),

@@ -57,7 +57,7 @@ static int v2_enable_below(int dir_fd, unsigned ctrls) {
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++) {
                 char op[32];
 
-                if (!(ctrls & (1u << c)))
+                if (!(ctrls & (1u << c)) || !cg_v2_ops.ctrl_name[c])
                         continue;
                 if (!v2_list_has(avail, cg_v2_ops.ctrl_name[c]) ||
                     v2_list_has(enabled, cg_v2_ops.ctrl_name[c]))

@@ -341,7 +341,7 @@ static void emit_enable_below(struct dry_run *d, const char *dir, bool exists, u
                 const char *name = ubc_ctrl_name(c, CG_VERSION_V2);
                 size_t len = strlen(value);
 
-                if (!(ctrls & (1u << c)))
+                if (!(ctrls & (1u << c)) || !name)
                         continue;
                 /* ubcd skips what the parent lacks; a new directory has what its parent hands down */
                 if (exists && (!word_in_list(avail, name) || word_in_list(enabled, name)))

@@ -8,11 +8,11 @@
 
 #include "ubc/sampler.h"
 
-/* Where a file lives: one of the controllers' hierarchies, or v1's cpuacct hierarchy (which
- * may be co-mounted with cpu, or separate). */
+/* Where a file lives: one of the controllers' hierarchies (v1's cpuacct may be co-mounted
+ * with cpu, or separate). */
 enum sampler_hier {
-        SAMPLER_HIER_CPUACCT = _UBC_CTRL_MAX,
-        _SAMPLER_HIER_MAX,
+        SAMPLER_HIER_CPUACCT = UBC_CTRL_CPUACCT,
+        _SAMPLER_HIER_MAX = _UBC_CTRL_MAX,
 };
 
 /* Every statistics file the sampler reads. Names differ by version; a file without a name in

@@ -88,13 +88,8 @@ int sampler_new(const struct sampler_root *root, struct sampler **ret) {
                 s->hier_version[c] = have ? root->version[c] : CG_VERSION_NONE;
         }
         /* cpuacct co-mounted with cpu ("cpu,cpuacct") has its files in the cpu hierarchy. */
-        s->hier_fd[SAMPLER_HIER_CPUACCT] = -EBADF;
-        if (s->hier_version[UBC_CTRL_CPU] == CG_VERSION_V1) {
-                s->hier_fd[SAMPLER_HIER_CPUACCT] =
-                        root->cpuacct_fd >= 0 ? root->cpuacct_fd : s->hier_fd[UBC_CTRL_CPU];
-                s->hier_version[SAMPLER_HIER_CPUACCT] = CG_VERSION_V1;
-        } else if (root->cpuacct_fd >= 0) {
-                s->hier_fd[SAMPLER_HIER_CPUACCT] = root->cpuacct_fd;
+        if (s->hier_fd[SAMPLER_HIER_CPUACCT] < 0 && s->hier_version[UBC_CTRL_CPU] == CG_VERSION_V1) {
+                s->hier_fd[SAMPLER_HIER_CPUACCT] = s->hier_fd[UBC_CTRL_CPU];
                 s->hier_version[SAMPLER_HIER_CPUACCT] = CG_VERSION_V1;
         }
 

@@ -7,13 +7,15 @@
 const char *ubc_ctrl_name(enum ubc_ctrl c, enum cg_version v) {
         static const char *const names[_UBC_CTRL_MAX] = {
                 [UBC_CTRL_CPU] = "cpu", [UBC_CTRL_CPUSET] = "cpuset", [UBC_CTRL_MEMORY] = "memory",
-                [UBC_CTRL_IO] = "io",   [UBC_CTRL_PIDS] = "pids",
+                [UBC_CTRL_IO] = "io",   [UBC_CTRL_PIDS] = "pids",     [UBC_CTRL_CPUACCT] = "cpuacct",
         };
 
         if ((unsigned) c >= _UBC_CTRL_MAX)
                 return NULL;
         if (c == UBC_CTRL_IO && v == CG_VERSION_V1)
                 return "blkio";
+        if (c == UBC_CTRL_CPUACCT && v != CG_VERSION_V1)
+                return NULL; /* v2 counts CPU usage in cpu.stat */
         return names[c];
 }
 

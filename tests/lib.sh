@@ -159,7 +159,7 @@ cleanup() {
                 kill -9 "$UBCD_PID" 2>/dev/null
                 wait "$UBCD_PID" 2>/dev/null
         fi
-        for c in cpu cpuset memory io pids; do
+        for c in cpu cpuset memory io pids cpuacct; do
                 d=$(cg_root_dir $c)
                 # Processes still inside (a guest's) must go before the directories can.
                 for f in $(find "$d" -name cgroup.procs 2>/dev/null); do

@@ -26,6 +26,7 @@ enum ubc_ctrl {
         UBC_CTRL_MEMORY,
         UBC_CTRL_IO, /* "io" on v2, "blkio" on v1 */
         UBC_CTRL_PIDS,
+        UBC_CTRL_CPUACCT, /* v1 only, no limits: where CPU usage is counted when not with cpu */
         _UBC_CTRL_MAX,
 };
 

@@ -13,9 +13,8 @@
 
 /* The owned root in each controller's hierarchy, as the cgroup layer opened it. */
 struct sampler_root {
-        int fd[_UBC_CTRL_MAX]; /* not owned by the sampler */
+        int fd[_UBC_CTRL_MAX]; /* not owned by the sampler; UBC_CTRL_CPUACCT: v1's CPU usage */
         enum cg_version version[_UBC_CTRL_MAX];
-        int cpuacct_fd; /* v1 cpuacct hierarchy's owned root if present, else -1 (CPU usage on v1) */
 };
 
 /* Everything `ubcctl stat` shows of one guest. */

@@ -36,8 +36,8 @@
 #define GUESTS_MAX   5000u
 #define TASKS_MAX    2000u
 #define PROC_GUESTS  5u /* guests with one sleeping process each */
-#define HIER_CPUACCT _UBC_CTRL_MAX
-#define N_HIER       (_UBC_CTRL_MAX + 1)
+#define HIER_CPUACCT UBC_CTRL_CPUACCT
+#define N_HIER       _UBC_CTRL_MAX
 
 static const char *const v1_name[N_HIER] = {
         [UBC_CTRL_CPU] = "cpu",  [UBC_CTRL_CPUSET] = NULL, [UBC_CTRL_MEMORY] = "memory",
@@ -357,7 +357,7 @@ static void naive_sweep(const struct naive_file *files, size_t n_files, unsigned
 }
 
 static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
-        struct sampler_root root = {.cpuacct_fd = -1};
+        struct sampler_root root = {};
         struct sampler *s = NULL;
         struct naive_file files[64];
         pid_t task_pids[TASKS_MAX];
@@ -398,8 +398,6 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 root.fd[c] = B.h[c].version ? B.h[c].root_fd : -1;
                 root.version[c] = B.h[c].version;
         }
-        if (B.h[HIER_CPUACCT].version == CG_VERSION_V1 && B.h[HIER_CPUACCT].same_as != UBC_CTRL_CPU)
-                root.cpuacct_fd = B.h[HIER_CPUACCT].root_fd;
         n_files = naive_files(files, 64);
         naive_sweep(files, n_files, n_guests); /* warm-up */
 

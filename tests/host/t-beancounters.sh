@@ -204,6 +204,13 @@ wait_sweeps 2
 check_eq "later sweeps log no physpages rise again" "$phys_logs" "$(logged physpages)"
 check_eq "later sweeps log no oomguarpages rise again" "$oom_logs" "$(logged oomguarpages)"
 
+# --- stat: the CPU memhog used is counted (v2 cpu.stat, v1 cpuacct.usage) ---
+cpu_used() {
+        v=$("$UBCCTL" -s "$SOCK" --json stat 201 | tr ',{}' '\n\n\n' | sed -n 's/.*"cpu.usage_usec": *//p')
+        [ -n "$v" ] && awk -v v="$v" 'BEGIN { exit !(v > 0) }'
+}
+check "stat 201 shows the CPU time memhog used" wait_for 15 cpu_used
+
 # --- 6. --failcnt: rows that rose since the previous look ---
 
 look=$(ctl beancounters --failcnt)
@@ -318,7 +325,7 @@ if [ -z "$moved" ]; then ok "every maxheld and failcnt is unchanged"; else not_o
 pf=$(jval 201 physpages failcnt)
 of=$(jval 201 oomguarpages failcnt)
 pm=$(jval 201 physpages maxheld)
-for c in cpu cpuset memory io pids; do
+for c in cpu cpuset memory io pids cpuacct; do
         d=$(cg_root_dir $c)/201
         [ -d "$d" ] && rmdir "$d"
 done

@@ -70,7 +70,7 @@ static int teardown(void **state) {
 static const char *hier(const struct fake *f, enum ubc_ctrl c) {
         static const char *const v1[] = {
                 [UBC_CTRL_CPU] = "/cpu",  [UBC_CTRL_CPUSET] = "/cpuset", [UBC_CTRL_MEMORY] = "/memory",
-                [UBC_CTRL_IO] = "/blkio", [UBC_CTRL_PIDS] = "/pids",
+                [UBC_CTRL_IO] = "/blkio", [UBC_CTRL_PIDS] = "/pids",     [UBC_CTRL_CPUACCT] = "/cpuacct",
         };
         return f->version == CG_VERSION_V1 ? v1[c] : "";
 }

@@ -50,7 +50,7 @@ static void rm_tree(const char *path) {
 static const char *hier(const struct fake *f, int c) {
         if (f->version == CG_VERSION_V2)
                 return "";
-        if (c == _UBC_CTRL_MAX)
+        if (c == UBC_CTRL_CPUACCT)
                 return f->comounted ? "cpu" : "cpuacct";
         return v1_hier[c];
 }
@@ -88,7 +88,7 @@ static void remove_guest(const struct fake *f, uint32_t id) {
         char path[PATH_MAX], rel[64];
 
         snprintf(rel, sizeof(rel), "%u", id);
-        for (int c = 0; c <= _UBC_CTRL_MAX; c++) {
+        for (int c = 0; c < _UBC_CTRL_MAX; c++) {
                 fake_path(f, c, rel, path, sizeof(path));
                 rm_tree(path);
         }
@@ -107,8 +107,7 @@ static int fake_setup(void **state, enum cg_version v, bool comounted) {
         }
         f->version = v;
         f->comounted = comounted;
-        f->root.cpuacct_fd = -1;
-        for (int c = 0; c <= _UBC_CTRL_MAX; c++) {
+        for (int c = 0; c < _UBC_CTRL_MAX; c++) {
                 char path[PATH_MAX];
                 int fd;
 
@@ -117,11 +116,9 @@ static int fake_setup(void **state, enum cg_version v, bool comounted) {
                 fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (fd < 0)
                         return -1;
-                if (c == _UBC_CTRL_MAX) {
-                        if (v == CG_VERSION_V1 && !comounted)
-                                f->root.cpuacct_fd = fd;
-                        else
-                                close(fd);
+                if (c == UBC_CTRL_CPUACCT && (v != CG_VERSION_V1 || comounted)) {
+                        f->root.fd[c] = -1; /* v2 has none; co-mounted it is the cpu hierarchy */
+                        close(fd);
                 } else {
                         f->root.fd[c] = fd;
                         f->root.version[c] = v;
@@ -151,8 +148,6 @@ static int teardown(void **state) {
         sampler_free(f->sampler);
         for (int c = 0; c < _UBC_CTRL_MAX; c++)
                 close(f->root.fd[c]);
-        if (f->root.cpuacct_fd >= 0)
-                close(f->root.cpuacct_fd);
         rm_tree(f->dir);
         free(f);
         return 0;
@@ -389,7 +384,7 @@ static void put_v1_guest(const struct fake *f, uint32_t id) {
         put(f, UBC_CTRL_MEMORY, id, "memory.kmem.usage_in_bytes", "50000\n");
         put(f, UBC_CTRL_MEMORY, id, "memory.stat", "cache 0\nrss 8192\nshmem 4096\nmapped_file 0\n");
         put(f, UBC_CTRL_MEMORY, id, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
-        put(f, _UBC_CTRL_MAX, id, "cpuacct.usage", "5000000\n");
+        put(f, UBC_CTRL_CPUACCT, id, "cpuacct.usage", "5000000\n");
         put(f, UBC_CTRL_CPU, id, "cpu.stat", "nr_periods 4\nnr_throttled 1\nthrottled_time 2000000\n");
         put(f, UBC_CTRL_IO, id, "blkio.throttle.io_service_bytes",
             "8:0 Read 100\n8:0 Write 200\n8:0 Sync 300\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 300\nTotal "
