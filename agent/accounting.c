@@ -12,7 +12,8 @@
 #include "fileio.h"
 #include "log.h"
 
-#define STATE_FILE_MAX (64u << 20)
+#define STATE_FILE_MAX       (64u << 20)
+#define FIRST_SWEEP_DELAY_US (1000 * 1000ULL)
 
 static int state_cmp(const void *a, const void *b) {
         const struct bc_state *x = a, *y = b;
@@ -262,8 +263,10 @@ int accounting_init(struct daemon *d) {
         r = sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the clock: %m");
-        /* The first sweep right after the first load, so the table exists from the start. */
-        r = sd_event_add_time(d->event, &a->timer, CLOCK_MONOTONIC, now, 0, on_sample, d);
+        /* The first sweep a second after start: the table exists early, and ubcd answers
+         * before it opens the ~20 files per guest the sampler keeps. */
+        r = sd_event_add_time(d->event, &a->timer, CLOCK_MONOTONIC, now + FIRST_SWEEP_DELAY_US, 0, on_sample,
+                              d);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the sampling timer: %m");
         return sd_event_source_set_enabled(a->timer, SD_EVENT_ON);

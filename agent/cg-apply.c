@@ -554,6 +554,10 @@ static int apply_plan(struct cg_root *r, uint32_t id, const struct cg_plan *plan
                         goto fail;
                 }
                 if (fresh) {
+                        /* cg_guest_create_for() set a new v1 cpuset's CPUs from this plan. */
+                        if (w->ctrl == UBC_CTRL_CPUSET && r->version[UBC_CTRL_CPUSET] == CG_VERSION_V1 &&
+                            streq(w->file, "cpuset.cpus"))
+                                continue;
                         k = cg_file_write(fd, w->file, w->value, r->create_files);
                         if (k < 0)
                                 goto fail;

@@ -52,9 +52,9 @@ struct cg_ops {
          * set for the last component. */
         int (*root_prepare)(int parent_fd, int dir_fd, unsigned ctrls, bool is_owned_root);
         /* A guest's directory of controller c, made ready for tasks before anything joins;
-         * 'fresh' when it was just made. */
+         * 'fresh' when it was just made; 'cpus' the CPUs it is to have, NULL for the root's. */
         int (*guest_prepare)(int root_fd, int guest_fd, enum ubc_ctrl c, const struct ubc_host *host,
-                             bool create_files, bool fresh);
+                             bool create_files, bool fresh, const char *cpus);
         /* Adds what controller c's files say to *cur. */
         int (*read_current)(int guest_fd, enum ubc_ctrl c, struct cg_current *cur);
         int (*nprocs)(int guest_fd, unsigned *ret);

@@ -327,7 +327,23 @@ static int guest_rmdir(struct cg_root *r, enum ubc_ctrl c, const char *name) {
         return 0;
 }
 
+/* The CPUs a plan gives a v1 cpuset, NULL if it gives none. */
+static const char *plan_v1_cpus(const struct cg_root *r, const struct cg_plan *plan) {
+        if (!plan || r->version[UBC_CTRL_CPUSET] != CG_VERSION_V1)
+                return NULL;
+        for (unsigned i = 0; i < plan->n; i++)
+                if (plan->w[i].ctrl == UBC_CTRL_CPUSET && streq(plan->w[i].file, "cpuset.cpus"))
+                        return plan->w[i].value;
+        return NULL;
+}
+
 int cg_guest_create(struct cg_root *r, const struct ubc_host *host, uint32_t id) {
+        return cg_guest_create_for(r, host, id, NULL);
+}
+
+int cg_guest_create_for(struct cg_root *r, const struct ubc_host *host, uint32_t id,
+                        const struct cg_plan *plan) {
+        const char *cpus = plan_v1_cpus(r, plan);
         char name[CG_ID_NAME_MAX];
         bool made[_UBC_CTRL_MAX] = {}, dir_new[_UBC_CTRL_MAX] = {}, fresh = true;
         int k;
@@ -359,7 +375,7 @@ int cg_guest_create(struct cg_root *r, const struct ubc_host *host, uint32_t id)
                         k = fd;
                         goto fail;
                 }
-                k = r->ops[c]->guest_prepare(r->fd[c], fd, c, host, r->create_files, dir_new[c]);
+                k = r->ops[c]->guest_prepare(r->fd[c], fd, c, host, r->create_files, dir_new[c], cpus);
                 if (k < 0)
                         goto fail;
         }

@@ -81,7 +81,7 @@ static int v1_root_prepare(int parent_fd, int dir_fd, unsigned ctrls, bool is_ow
 }
 
 static int v1_guest_prepare(int root_fd, int guest_fd, enum ubc_ctrl c, const struct ubc_host *host,
-                            bool create_files, bool fresh) {
+                            bool create_files, bool fresh, const char *cpus) {
         if (c != UBC_CTRL_CPUSET)
                 return 0;
         /* A new cpuset refuses tasks until it has mems and cpus. When it was just made, the
@@ -90,7 +90,8 @@ static int v1_guest_prepare(int root_fd, int guest_fd, enum ubc_ctrl c, const st
                 int r = cg_file_write(guest_fd, "cpuset.mems", host->root_mems, create_files);
                 if (r < 0)
                         return r;
-                return cg_file_write(guest_fd, "cpuset.cpus", host->root_cpus, create_files);
+                return cg_file_write(guest_fd, "cpuset.cpus", cpus && cpus[0] ? cpus : host->root_cpus,
+                                     create_files);
         }
         /* The owned root as it is now; what discovery saw only stands in on fake roots. */
         return v1_cpuset_inherit(root_fd, guest_fd, host ? host->root_cpus : NULL,

@@ -84,7 +84,7 @@ static int v2_root_prepare(int parent_fd, int dir_fd, unsigned ctrls, bool is_ow
 }
 
 static int v2_guest_prepare(int root_fd, int guest_fd, enum ubc_ctrl c, const struct ubc_host *host,
-                            bool create_files, bool fresh) {
+                            bool create_files, bool fresh, const char *cpus) {
         return 0;
 }
 

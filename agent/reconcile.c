@@ -34,7 +34,12 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                 return log_error_errno(r, "Guest %u: out of memory", g->id);
 
         if (!cg_guest_exists(&d->root, g->id)) {
-                r = cg_guest_create(&d->root, &d->host, g->id);
+                /* Mapped before creating: a new cgroup holds the kernel's defaults, and a v1
+                 * cpuset takes its CPUs from the plan as it is made. */
+                cg_current_init(&cur);
+                r = policy_map(&eff, &d->host, &cur, d->plan);
+                if (r >= 0)
+                        r = cg_guest_create_for(&d->root, &d->host, g->id, d->plan);
                 if (r < 0) {
                         snprintf(msg, sizeof(msg), "failed to create its cgroup: %s", strerror(-r));
                         guest_set_error(g, r, msg);
@@ -44,15 +49,16 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                 log_guest(LOG_INFO, g->id, "Guest %u: created its cgroup", g->id);
         }
 
-        /* A cgroup just made holds the kernel's defaults: nothing to read back. */
-        if (fresh || cg_read_current(&d->root, g->id, &cur) < 0)
-                cg_current_init(&cur);
-
-        r = policy_map(&eff, &d->host, &cur, d->plan);
-        if (r < 0) {
-                snprintf(msg, sizeof(msg), "cannot map its limits to cgroup files: %s", strerror(-r));
-                guest_set_error(g, r, msg);
-                goto finish;
+        if (!fresh) {
+                if (cg_read_current(&d->root, g->id, &cur) < 0)
+                        cg_current_init(&cur);
+                r = policy_map(&eff, &d->host, &cur, d->plan);
+                if (r < 0) {
+                        snprintf(msg, sizeof(msg), "cannot map its limits to cgroup files: %s",
+                                 strerror(-r));
+                        guest_set_error(g, r, msg);
+                        goto finish;
+                }
         }
 
         r = fresh ? cg_apply_new(&d->root, g->id, d->plan, &res) : cg_apply(&d->root, g->id, d->plan, &res);
@@ -72,8 +78,9 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                         snprintf(msg, sizeof(msg), "kernel refused %s (%s) as %s = '%s': %s; %s",
                                  w->key >= 0 ? ubc_key_name(w->key) : "setup", origin, w->file, w->value,
                                  strerror(-r),
-                                 res.restored ? "restored its previous values"
-                                              : "some values could not be restored");
+                                 !res.restored ? "some values could not be restored"
+                                 : fresh       ? "its new cgroup was removed again"
+                                               : "restored its previous values");
                 } else
                         snprintf(msg, sizeof(msg), "failed to apply its limits: %s", strerror(-r));
                 guest_set_error(g, r, msg);

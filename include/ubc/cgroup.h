@@ -41,6 +41,11 @@ bool cg_root_name_is_valid(const char *root);
 /* 1 when the guest was made anew in every hierarchy (its files hold the kernel's defaults),
  * 0 when it existed or was only completed. */
 int cg_guest_create(struct cg_root *r, const struct ubc_host *host, uint32_t id);
+/* The same, for a guest that cg_apply_new() will configure with 'plan' (made for a fresh cgroup):
+ * a new v1 cpuset takes its CPUs from the plan's cpuset.cpus at once, as it needs some before
+ * anything joins, and each such write costs the kernel a pass over every sibling cpuset. */
+int cg_guest_create_for(struct cg_root *r, const struct ubc_host *host, uint32_t id,
+                        const struct cg_plan *plan);
 bool cg_guest_exists(struct cg_root *r, uint32_t id);
 /* -EBUSY while it still has processes; 0 if it did not exist. */
 int cg_guest_remove(struct cg_root *r, uint32_t id);
@@ -71,7 +76,8 @@ struct cg_apply_result {
 /* Applies a plan to one guest as one step: writes only what differs; on a refusal writes
  * back what this apply changed, in reverse order, and returns the refusal's -errno. */
 int cg_apply(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret);
-/* The same for a guest cg_guest_create() has just made: its values are the kernel's defaults,
- * so every write is made without reading the file first, and nothing is restored on a
- * refusal (the caller removes the still empty cgroup instead). */
+/* The same for a guest cg_guest_create_for() has just made with this plan: its values are the
+ * kernel's defaults, so every write is made without reading the file first, except v1's
+ * cpuset.cpus, which creation already set; nothing is restored on a refusal (the caller
+ * removes the still empty cgroup instead). */
 int cg_apply_new(struct cg_root *r, uint32_t id, const struct cg_plan *plan, struct cg_apply_result *ret);
