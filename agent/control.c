@@ -336,7 +336,7 @@ static int method_set(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         struct daemon *d = userdata;
         struct diag_text text = {};
         struct ubc_diag_sink sink = {.report = diag_to_text, .userdata = &text};
-        struct ubc_limits changes, old_runtime;
+        struct ubc_limits changes, old_runtime, new_runtime;
         struct policy_resolved check = {};
         struct policy_guest check_guest = {};
         struct guest *g;
@@ -377,16 +377,14 @@ static int method_set(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 goto finish;
         }
 
-        /* Validate the result as a whole against this host before touching the kernel. */
-        old_runtime = g->runtime;
-        r = limits_copy(&g->runtime, &old_runtime);
-        if (r >= 0)
-                r = limits_overlay(&g->runtime, &changes, UBC_SOURCE_RUNTIME);
-        if (r >= 0)
-                r = guest_effective_limits(g, &check.limits);
+        /* The live keys as they would be, checked against this host before the kernel sees
+         * them; validation also resolves io.limit devices to their numbers. */
+        r = limits_copy(&new_runtime, &g->runtime);
+        if (r < 0)
+                goto finish;
+        r = limits_overlay(&new_runtime, &changes, UBC_SOURCE_RUNTIME);
         if (r < 0) {
-                limits_done(&g->runtime);
-                g->runtime = old_runtime;
+                limits_done(&new_runtime);
                 goto finish;
         }
         check_guest.id = id;
@@ -394,13 +392,15 @@ static int method_set(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         check.guest = &check_guest;
         check.guest_file = "ubcctl set";
         check.class_file = g->class_file;
+        check.limits = new_runtime; /* shares new_runtime's io_limits, freed once below */
         if (policy_validate_host(&check, &d->host, &sink) < 0) {
-                limits_done(&g->runtime);
-                g->runtime = old_runtime;
+                limits_done(&new_runtime);
                 r = sd_bus_error_setf(error, UBC_BUS_ERROR_INVALID, "Guest %u: %s", id, text.buf);
                 goto finish;
         }
 
+        old_runtime = g->runtime;
+        g->runtime = new_runtime;
         r = reconcile_guest(d, g);
         if (r < 0) {
                 char why[sizeof(g->apply_message)];
@@ -423,11 +423,14 @@ static int method_set(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                               strerror(-r));
                         goto finish;
                 }
+                /* The file holds them now: read it at once, so they come from it, not from
+                 * the live changes (and no pass in between puts the old file values back). */
+                g->runtime.set &= ~changes.set;
+                (void) daemon_load(d);
         }
         r = sd_bus_reply_method_return(m, "");
 finish:
         limits_done(&changes);
-        limits_done(&check.limits);
         return r;
 }
 

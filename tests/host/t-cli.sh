@@ -49,6 +49,21 @@ check_eq "501 pids.max is 250" 250 "$(cg_read 501 pids pids.max)"
 check "501.conf holds tasks = 250" grep -q '^tasks = 250' "$CFG/guests.d/501.conf"
 check "501.conf keeps its comment" grep -q '# the web tier' "$CFG/guests.d/501.conf"
 check "the saved file passes check" "$UBCCTL" check "$CFG"
+saved_origin() { ctl show 501 | grep '^tasks' | grep -q '501.conf:'; }
+check "show 501: tasks now comes from 501.conf, not the live change" saved_origin
+
+# A live io.limit names a device; ubcd resolves it and the kernel gets the line.
+disk=$(first_disk)
+if [ -n "$disk" ]; then
+        check "set 502 io.limit live" ctl set 502 "io.limit=/dev/${disk% *} rbps=1M"
+        if is_v2; then
+                check_eq "502 io.max from the live io.limit" "${disk#* } rbps=1048576 wbps=max riops=max wiops=max" \
+                        "$(cg_read 502 io io.max)"
+        else
+                check_eq "502 blkio read_bps from the live io.limit" "${disk#* } 1048576" \
+                        "$(cg_read 502 io blkio.throttle.read_bps_device)"
+        fi
+fi
 
 # Bad live values are refused before anything is written.
 out=$(ctl set 501 cpu.units=3 2>&1)
