@@ -196,6 +196,10 @@ void sampler_forget(struct sampler *s, uint32_t id) {
         s->n_guests--;
 }
 
+static enum cg_version file_version(const struct sampler *s, enum sampler_file f) {
+        return s->hier_version[sampler_files[f].hier];
+}
+
 /* Reads a file of the guest into s->buf, opening it on first use. -ENOENT for a file this
  * kernel (or this tree) lacks: remembered until the guest is reopened, so not retried. */
 static int guest_read(struct sampler *s, struct sampler_guest *g, enum sampler_file f) {
@@ -215,7 +219,10 @@ static int guest_read(struct sampler *s, struct sampler_guest *g, enum sampler_f
                 if (r < 0)
                         return r;
                 fd = r;
-                if (s->n_fds < s->fd_budget) {
+                /* v1 serves cgroup.procs from a pid list cached per cgroup and rebuilt only on
+                 * a fresh open: re-reading a kept descriptor can show tasks long gone and miss
+                 * new ones for as long as anyone keeps reading. */
+                if (s->n_fds < s->fd_budget && !(f == SF_PROCS && file_version(s, f) == CG_VERSION_V1)) {
                         g->fd[f] = fd;
                         s->n_fds++;
                 } else
@@ -224,10 +231,6 @@ static int guest_read(struct sampler *s, struct sampler_guest *g, enum sampler_f
         if (f == SF_PROCS)
                 return sampler_fd_read_pids(fd, s->buf, sizeof(s->buf), s->pids, SAMPLER_TASKS_MAX);
         return sampler_fd_read(fd, s->buf, sizeof(s->buf));
-}
-
-static enum cg_version file_version(const struct sampler *s, enum sampler_file f) {
-        return s->hier_version[sampler_files[f].hier];
 }
 
 static int keyed(const char *buf, const char *const *keys, size_t n, uint64_t *values, uint64_t *found) {
