@@ -45,8 +45,7 @@ int ubcctl_beancounters(struct ubcctl *ctl) {
                 json_array_open(&j, NULL);
         } else
                 /* The columns of /proc/user_beancounters, so scripts written for OpenVZ read it. */
-                printf("%10s  %-12s %20s %20s %20s %20s %20s\n", "uid", "resource", "held", "maxheld",
-                       "barrier", "limit", "failcnt");
+                bc_format_openvz_header(stdout);
         for (;;) {
                 const char *resource;
                 uint32_t gid;
@@ -69,13 +68,9 @@ int ubcctl_beancounters(struct ubcctl *ctl) {
                         json_uint(&j, "failcnt", failcnt);
                         json_object_close(&j);
                 } else {
-                        if (!any || gid != last)
-                                printf("%10" PRIu32 ":", gid);
-                        else
-                                printf("%11s", "");
-                        printf(" %-12s %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %20" PRIu64
-                               "\n",
-                               resource, held, maxheld, barrier, limit, failcnt);
+                        const struct bc_row row = {held, maxheld, barrier, limit, failcnt};
+
+                        bc_format_openvz_row(stdout, gid, !any || gid != last, resource, &row);
                 }
                 any = true;
                 last = gid;

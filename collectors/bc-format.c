@@ -15,23 +15,29 @@
 #define OPENVZ_HEAD_FMT "%10s  %-12s %20s %20s %20s %20s %20s\n"
 #define OPENVZ_ROW_FMT  "%10s  %-12s %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %20" PRIu64 " %20" PRIu64 "\n"
 
+void bc_format_openvz_header(FILE *f) {
+        fprintf(f, OPENVZ_HEAD_FMT, "uid", "resource", "held", "maxheld", "barrier", "limit", "failcnt");
+}
+
+void bc_format_openvz_row(FILE *f, uint32_t id, bool first, const char *resource, const struct bc_row *row) {
+        char uid[16] = "";
+
+        if (first)
+                snprintf(uid, sizeof(uid), "%" PRIu32 ":", id);
+        fprintf(f, OPENVZ_ROW_FMT, uid, resource, row->held, row->maxheld, row->barrier, row->limit,
+                row->failcnt);
+}
+
 int bc_format_openvz(FILE *f, const struct bc_table_entry *entries, size_t n) {
         if (!f || (n > 0 && !entries))
                 return -EINVAL;
 
         fputs("Version: 2.5\n", f);
-        fprintf(f, OPENVZ_HEAD_FMT, "uid", "resource", "held", "maxheld", "barrier", "limit", "failcnt");
-        for (size_t i = 0; i < n; i++) {
-                char uid[16];
-
-                snprintf(uid, sizeof(uid), "%" PRIu32 ":", entries[i].id);
-                for (unsigned r = 0; r < _BC_MAX; r++) {
-                        const struct bc_row *row = &entries[i].rows[r];
-
-                        fprintf(f, OPENVZ_ROW_FMT, r == 0 ? uid : "", bc_resource_name(r), row->held,
-                                row->maxheld, row->barrier, row->limit, row->failcnt);
-                }
-        }
+        bc_format_openvz_header(f);
+        for (size_t i = 0; i < n; i++)
+                for (unsigned r = 0; r < _BC_MAX; r++)
+                        bc_format_openvz_row(f, entries[i].id, r == 0, bc_resource_name(r),
+                                             &entries[i].rows[r]);
         if (ferror(f))
                 return -EIO;
         return 0;

@@ -73,6 +73,10 @@ struct bc_table_entry {
         struct bc_row rows[_BC_MAX];
 };
 int bc_format_openvz(FILE *f, const struct bc_table_entry *entries, size_t n);
+/* Its pieces, for tables of some rows only (ubcctl beancounters --failcnt): the column header,
+ * and one row, whose uid column shows "ID:" when 'first' (the first row of a guest's block). */
+void bc_format_openvz_header(FILE *f);
+void bc_format_openvz_row(FILE *f, uint32_t id, bool first, const char *resource, const struct bc_row *row);
 /* OpenMetrics text for node_exporter's textfile collector: ubc_beancounter_{held,maxheld,
  * barrier,limit,failcnt}{guest="ID",resource="NAME"}, then "# EOF". */
 int bc_format_openmetrics(FILE *f, const struct bc_table_entry *entries, size_t n);
