@@ -72,3 +72,22 @@ int history_rrd_create(const char *path, enum history_kind kind, unsigned long s
  * added. */
 int history_rrd_upgrade(const char *path, enum history_kind kind, unsigned long heartbeat, char *err,
                         size_t err_size);
+
+/* A window of one file, as rrd fetch gives it: rows of every source, NaN where unknown. */
+struct history_series {
+        time_t start, end;  /* the first row covers (start, start + step] */
+        unsigned long step; /* of the archive chosen: the finest that covers the window */
+        size_t n_rows, n_ds;
+        char **names; /* n_ds source names */
+        double *data; /* n_rows x n_ds, row-major */
+};
+
+/* Fetches cf ("AVERAGE" or "MAX") of path over (start, end]. Library errors go to err. */
+int history_fetch(const char *path, const char *cf, time_t start, time_t end, struct history_series *ret,
+                  char *err, size_t err_size);
+void history_series_done(struct history_series *s);
+/* The column of a named source, or -ENOENT (a file older than the source). */
+int history_series_column(const struct history_series *s, const char *name);
+/* The step of a file and its last update; -EIO with err set. */
+int history_file_info(const char *path, unsigned long *ret_step, time_t *ret_last, char *err,
+                      size_t err_size);
