@@ -57,8 +57,8 @@ int agent_parse_duration(const char *s, uint64_t *ret_us) {
                 const char *suffix;
                 uint64_t us;
         } units[] = {
-                {"us", 1ULL},         {"ms", 1000ULL},    {"s", 1000000ULL},
-                {"min", 60000000ULL}, {"m", 60000000ULL}, {"h", 3600000000ULL},
+                {"us", 1ULL},       {"ms", 1000ULL},      {"s", 1000000ULL},     {"min", 60000000ULL},
+                {"m", 60000000ULL}, {"h", 3600000000ULL}, {"d", 86400000000ULL}, {"w", 604800000000ULL},
         };
         uint64_t n = 0, mult = 0;
         const char *p = s;

@@ -21,6 +21,9 @@ enum {
         CMD_SAVE = 1 << 2,          /* takes --save */
         CMD_OPTIONS_FIRST = 1 << 3, /* options end at the first argument: run's CMD has its own */
         CMD_FAILCNT = 1 << 4,       /* takes --failcnt */
+        CMD_HISTORY = 1 << 5,       /* takes --since and --out */
+        CMD_REPORT = 1 << 6,        /* takes --guest and --format */
+        CMD_GRAPH = 1 << 7,         /* takes --what */
 };
 
 struct command {
@@ -45,6 +48,8 @@ static const struct command commands[] = {
         {"beancounters", ubcctl_beancounters, 0, 1, CMD_REMOTE | CMD_FAILCNT},
         {"stat", ubcctl_stat, 0, 1, CMD_REMOTE},
         {"metrics", ubcctl_metrics, 0, 0, CMD_REMOTE},
+        {"report", ubcctl_report, 0, 0, CMD_HISTORY | CMD_REPORT},
+        {"graph", ubcctl_graph, 1, 1, CMD_HISTORY | CMD_GRAPH},
 };
 
 static void help(void) {
@@ -67,6 +72,14 @@ static void help(void) {
                "look\n"
                "  stat [ID]                     CPU usage and throttling, I/O per device, pressure (PSI)\n"
                "  metrics                       The beancounters as OpenMetrics text\n"
+               "\n"
+               "From the history ubcd records (RRD files; ubcd need not run):\n"
+               "  report [--since 7d] [--guest ID]... [--format text|html|json] [--out DIR]\n"
+               "                                Capacity: commitments against the host, p50/p95/peak\n"
+               "                                against each guest's limits, hints, headroom per class;\n"
+               "                                html writes report.html and its PNG graphs into DIR\n"
+               "  graph ID [--since 1d] [--what cpu|memory|io] --out FILE.png\n"
+               "                                One guest's graph\n"
                "\n"
                "Options:\n"
                "  -s, --socket PATH             ubcd's socket (default: RUN_DIR/%s, RUN_DIR from\n"
@@ -186,15 +199,58 @@ static int ubcctl_apply(struct ubcctl *ctl) {
         return ubcctl_reload(ctl);
 }
 
-enum { ARG_JSON = 0x100, ARG_VERSION, ARG_DRY_RUN, ARG_SAVE, ARG_ROOT, ARG_FAILCNT };
+enum {
+        ARG_JSON = 0x100,
+        ARG_VERSION,
+        ARG_DRY_RUN,
+        ARG_SAVE,
+        ARG_ROOT,
+        ARG_FAILCNT,
+        ARG_SINCE,
+        ARG_GUEST,
+        ARG_FORMAT,
+        ARG_OUT,
+        ARG_WHAT,
+};
 
 static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},    {"config-dir", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, ARG_JSON},       {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, ARG_VERSION}, {"dry-run", no_argument, NULL, ARG_DRY_RUN},
-        {"save", no_argument, NULL, ARG_SAVE},       {"root", required_argument, NULL, ARG_ROOT},
-        {"failcnt", no_argument, NULL, ARG_FAILCNT}, {},
+        {"socket", required_argument, NULL, 's'},
+        {"config-dir", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, ARG_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION},
+        {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+        {"save", no_argument, NULL, ARG_SAVE},
+        {"root", required_argument, NULL, ARG_ROOT},
+        {"failcnt", no_argument, NULL, ARG_FAILCNT},
+        {"since", required_argument, NULL, ARG_SINCE},
+        {"guest", required_argument, NULL, ARG_GUEST},
+        {"format", required_argument, NULL, ARG_FORMAT},
+        {"out", required_argument, NULL, ARG_OUT},
+        {"what", required_argument, NULL, ARG_WHAT},
+        {},
 };
+
+/* --guest 101 --guest 102, or --guest 101,102. */
+static int add_guest_ids(struct ubcctl *ctl, const char *list) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+
+        if (!copy)
+                return ubcctl_usage_error("Out of memory");
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                uint32_t id, *ids;
+
+                if (ubcctl_parse_id(w, &id) < 0)
+                        return UBCCTL_EXIT_USAGE;
+                ids = reallocarray(ctl->guest_ids, ctl->n_guest_ids + 1, sizeof(*ids));
+                if (!ids)
+                        return ubcctl_usage_error("Out of memory");
+                ids[ctl->n_guest_ids++] = id;
+                ctl->guest_ids = ids;
+        }
+        return 0;
+}
 
 /* 1: done (help or version printed), 0: go on, else an exit status for a usage error. */
 static int parse_options(int argc, char **argv, const char *optstring, struct ubcctl *ctl,
@@ -222,6 +278,24 @@ static int parse_options(int argc, char **argv, const char *optstring, struct ub
                         break;
                 case ARG_FAILCNT:
                         ctl->failcnt = true;
+                        break;
+                case ARG_SINCE:
+                        ctl->since = optarg;
+                        break;
+                case ARG_GUEST: {
+                        int r = add_guest_ids(ctl, optarg);
+                        if (r != 0)
+                                return r;
+                        break;
+                }
+                case ARG_FORMAT:
+                        ctl->format = optarg;
+                        break;
+                case ARG_OUT:
+                        ctl->out = optarg;
+                        break;
+                case ARG_WHAT:
+                        ctl->what = optarg;
                         break;
                 case ARG_ROOT:
                         if (!cg_root_name_is_valid(optarg))
@@ -335,6 +409,14 @@ int main(int argc, char **argv) {
                 return ubcctl_usage_error("'--save' goes with 'set', not '%s'", cmd->name);
         if (ctl.failcnt && !(cmd->flags & CMD_FAILCNT))
                 return ubcctl_usage_error("'--failcnt' goes with 'beancounters', not '%s'", cmd->name);
+        if ((ctl.since || ctl.out) && !(cmd->flags & CMD_HISTORY))
+                return ubcctl_usage_error("'%s' goes with 'report' or 'graph', not '%s'",
+                                          ctl.since ? "--since" : "--out", cmd->name);
+        if ((ctl.n_guest_ids || ctl.format) && !(cmd->flags & CMD_REPORT))
+                return ubcctl_usage_error("'%s' goes with 'report', not '%s'",
+                                          ctl.n_guest_ids ? "--guest" : "--format", cmd->name);
+        if (ctl.what && !(cmd->flags & CMD_GRAPH))
+                return ubcctl_usage_error("'--what' goes with 'graph', not '%s'", cmd->name);
         if (ctl.n_args < cmd->min_args)
                 return ubcctl_usage_error("'%s' needs %s", cmd->name,
                                           cmd->min_args == 1 ? "a guest ID" : "more arguments");

@@ -23,10 +23,16 @@ struct ubcctl {
         const char *root;       /* --root: the owned cgroup subtree, NULL for ubcd.conf's */
         char socket_path[256];  /* -s, or run_dir/ubcd.sock of ubcd.conf */
         bool json;
-        bool dry_run; /* apply */
-        bool save;    /* set */
-        bool failcnt; /* beancounters */
-        char **args;  /* the command's arguments, after its name */
+        bool dry_run;        /* apply */
+        bool save;           /* set */
+        bool failcnt;        /* beancounters */
+        const char *since;   /* report, graph: the window, e.g. "7d" */
+        const char *format;  /* report: text, html or json */
+        const char *out;     /* report: a folder; graph: a PNG file */
+        const char *what;    /* graph: cpu, memory or io */
+        uint32_t *guest_ids; /* report --guest, repeatable */
+        size_t n_guest_ids;
+        char **args; /* the command's arguments, after its name */
         size_t n_args;
 };
 
@@ -57,3 +63,7 @@ int ubcctl_run(struct ubcctl *ctl);
 int ubcctl_beancounters(struct ubcctl *ctl);
 int ubcctl_stat(struct ubcctl *ctl);
 int ubcctl_metrics(struct ubcctl *ctl);
+
+/* History, from the RRD files (ubcctl-report.c); they need no ubcd. */
+int ubcctl_report(struct ubcctl *ctl);
+int ubcctl_graph(struct ubcctl *ctl);

@@ -29,5 +29,5 @@ void agent_config_init(struct agent_config *ret);
 int agent_config_load(struct agent_config *c, struct ubc_diag_sink *diags);
 int agent_driver_from_string(const char *s, enum ubc_driver *ret);
 const char *agent_driver_name(enum ubc_driver d);
-/* "10s", "500ms", "2m", "1h"; a bare number is seconds. */
+/* "10s", "500ms", "2m", "1h", "7d", "2w"; a bare number is seconds. */
 int agent_parse_duration(const char *s, uint64_t *ret_us);
