@@ -292,7 +292,9 @@ static void test_durations(void **state) {
                 {"-1s", -EINVAL, 0},
                 {"1.5s", -EINVAL, 0},
                 {"10 s", -EINVAL, 0},
-                {"5d", -EINVAL, 0},
+                {"5d", 0, 5 * 86400000000ULL},
+                {"2w", 0, 2 * 604800000000ULL},
+                {"5y", -EINVAL, 0},
                 {"18446744073709551616", -ERANGE, 0},
                 {"18446744073709h", -ERANGE, 0},
         };
