@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "ubc/agent-config.h"
+#include "ubc/history.h"
 #include "ubc/macro.h"
 
 #define AGENT_CONFIG_FILE     "ubcd.conf"
@@ -19,6 +20,7 @@
 #define AGENT_CONFIG_SIZE_MAX (64u * 1024u)
 #define AGENT_INTERVAL_MIN_US (100ULL * 1000ULL)
 #define AGENT_INTERVAL_MAX_US (3600ULL * 1000ULL * 1000ULL)
+#define AGENT_RRD_STEP_MAX_S  3600u
 
 static const char *const driver_names[] = {
         [UBC_DRIVER_AUTO] = "auto",
@@ -30,6 +32,7 @@ void agent_config_init(struct agent_config *ret) {
         *ret = (struct agent_config){
                 .driver = UBC_DRIVER_AUTO,
                 .interval_us = 10ULL * 1000ULL * 1000ULL,
+                .rrd_step = HISTORY_STEP_DEFAULT,
         };
         snprintf(ret->config_dir, sizeof(ret->config_dir), "%s", UBC_CONFIG_DIR);
         snprintf(ret->state_dir, sizeof(ret->state_dir), "%s", UBC_STATE_DIR);
@@ -181,6 +184,21 @@ static void parse_interval(struct config_parser *p, const char *key, const char 
                 p->c->interval_us = us;
 }
 
+/* Whole seconds: RRD steps are. Short steps exist for tests, which cannot wait minutes. */
+static void parse_rrd_step(struct config_parser *p, const char *key, const char *value) {
+        uint64_t us;
+        int r = agent_parse_duration(value, &us);
+
+        if (r < 0)
+                config_error(p, key, "'%s' is not a duration such as 60s, 5m or 1h", value);
+        else if (us % 1000000ULL != 0)
+                config_error(p, key, "'%s' is not a whole number of seconds", value);
+        else if (us < 1000000ULL || us / 1000000ULL > AGENT_RRD_STEP_MAX_S)
+                config_error(p, key, "'%s' is out of range 1s..1h", value);
+        else
+                p->c->rrd_step = (unsigned) (us / 1000000ULL);
+}
+
 static void parse_rrdcached(struct config_parser *p, const char *key, const char *value) {
         if (strlen(value) >= sizeof(p->c->rrdcached))
                 config_error(p, key, "longer than %zu bytes", sizeof(p->c->rrdcached) - 1);
@@ -214,6 +232,7 @@ static const struct {
         {"interval", parse_interval, false},
         {"rrdcached", parse_rrdcached, true},
         {"socket_group", parse_socket_group, true},
+        {"rrd_step", parse_rrd_step, false}, /* history files only: a test's short step */
 };
 
 static int config_handler(void *userdata, const char *section, const char *name, const char *value) {

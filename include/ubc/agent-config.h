@@ -20,6 +20,7 @@ struct agent_config {
         enum ubc_driver driver;
         uint64_t interval_us;  /* accounting sample period */
         char rrdcached[256];   /* empty: librrd in-process */
+        unsigned rrd_step;     /* seconds per RRD row in new history files; a file keeps its own */
         char socket_group[64]; /* group besides root allowed to mutate, empty: root only */
 };
 

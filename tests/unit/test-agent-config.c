@@ -93,6 +93,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.driver, UBC_DRIVER_AUTO);
         assert_int_equal(c.interval_us, 10000000);
         assert_string_equal(c.rrdcached, "");
+        assert_int_equal(c.rrd_step, 60);
         assert_string_equal(c.socket_group, "");
 }
 
@@ -122,6 +123,7 @@ static void test_every_key(void **state) {
                                  "  run_dir=/run/ubc-test\n"
                                  "interval = 500ms ; half a second\n"
                                  "rrdcached = unix:/run/rrdcached.sock\n"
+                                 "rrd_step = 2s\n"
                                  "socket_group = ubc-admin\n"),
                          0);
         assert_int_equal(f->sink.n_errors, 0);
@@ -131,6 +133,7 @@ static void test_every_key(void **state) {
         assert_string_equal(f->cfg.run_dir, "/run/ubc-test");
         assert_int_equal(f->cfg.interval_us, 500000);
         assert_string_equal(f->cfg.rrdcached, "unix:/run/rrdcached.sock");
+        assert_int_equal(f->cfg.rrd_step, 2);
         assert_string_equal(f->cfg.socket_group, "ubc-admin");
         /* The folder it was read from stays as the caller set it. */
         assert_string_equal(f->cfg.config_dir, f->dir);
@@ -209,6 +212,22 @@ static void test_errors_leave_config_unchanged(void **state) {
         assert_string_equal(f->diags.text[0], "ubcd.conf:3: interval: '0' is out of range 100ms..1h");
         assert_string_equal(f->cfg.root, "ubc");
         assert_int_equal(f->cfg.interval_us, 10000000);
+}
+
+/* RRD steps are whole seconds; a step the file format cannot hold is refused, not rounded. */
+static void test_rrd_step(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(load(f, "[agent]\nrrd_step = 5m\n"), 0);
+        assert_int_equal(f->cfg.rrd_step, 300);
+        assert_int_equal(load(f, "[agent]\nrrd_step = 1500ms\n"), -EINVAL);
+        assert_string_equal(f->diags.text[0],
+                            "ubcd.conf:2: rrd_step: '1500ms' is not a whole number of seconds");
+        assert_int_equal(load(f, "[agent]\nrrd_step = 0\n"), -EINVAL);
+        assert_string_equal(f->diags.text[1], "ubcd.conf:2: rrd_step: '0' is out of range 1s..1h");
+        assert_int_equal(load(f, "[agent]\nrrd_step = 2h\n"), -EINVAL);
+        assert_int_equal(load(f, "[agent]\nrrd_step =\n"), -EINVAL);
+        assert_int_equal(f->cfg.rrd_step, 300);
 }
 
 static void test_sections(void **state) {
@@ -336,6 +355,7 @@ int main(void) {
                 T(test_root_names),
                 T(test_long_line),
                 T(test_not_a_file),
+                T(test_rrd_step),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_driver_names),
         };
