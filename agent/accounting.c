@@ -10,6 +10,7 @@
 #include "accounting.h"
 #include "daemon.h"
 #include "fileio.h"
+#include "history.h"
 #include "log.h"
 
 #define STATE_FILE_MAX       (64u << 20)
@@ -220,6 +221,7 @@ void accounting_sweep(struct daemon *d) {
                                 log_guest(LOG_WARNING, id, "Guest %u: %s failcnt rose to %llu (+%llu)", id,
                                           bc_resource_name(k), (unsigned long long) st->failcnt[k],
                                           (unsigned long long) (st->failcnt[k] - before.failcnt[k]));
+                history_guest(a->history, id, &sample, &stats[n], before.failcnt, st->failcnt);
                 n++;
         }
 
@@ -259,6 +261,9 @@ int accounting_init(struct daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the sampler: %m");
         load_state(a);
+        r = history_new(d->event, &d->cfg, &a->history);
+        if (r < 0)
+                log_warning_errno(r, "No history in RRD files: %m");
 
         r = sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
@@ -277,6 +282,7 @@ void accounting_done(struct accounting *a) {
         a->timer = sd_event_source_disable_unref(a->timer);
         sampler_free(a->sampler);
         a->sampler = NULL;
+        history_free(a->history);
         free(a->states);
         free(a->table);
         free(a->stats);

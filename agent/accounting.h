@@ -11,9 +11,11 @@
 #include "ubc/sampler.h"
 
 struct daemon;
+struct history;
 
 struct accounting {
         struct sampler *sampler;
+        struct history *history; /* NULL: none */
         struct bc_state *states; /* sorted by id; every guest ever seen, so counts never restart */
         size_t n_states;
         struct bc_table_entry *table; /* the last sweep, sorted by id */
