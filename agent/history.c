@@ -37,6 +37,7 @@ struct history_file {
         bool ready;         /* opened, made or brought up to date */
         unsigned long step; /* the file's own */
         unsigned logged;
+        bool opened; /* once: what opening says is said once, not at each reopen */
 };
 
 struct guest_history {
@@ -207,6 +208,7 @@ static int file_open(struct history *h, uint32_t id, const char *path, enum hist
                 if (r == 0) {
                         log_guest(LOG_INFO, id, "Made '%s', a row every %us", path, h->step);
                         f->ready = true;
+                        f->opened = true;
                         f->step = h->step;
                         clock->last_update = wall - 1;
                         return 0;
@@ -239,10 +241,11 @@ static int file_open(struct history *h, uint32_t id, const char *path, enum hist
         if (r > 0)
                 log_guest(LOG_INFO, id, "Added %d data source%s of this version to '%s'", r,
                           r == 1 ? "" : "s", path);
-        if (step != h->step)
+        if (step != h->step && !f->opened)
                 log_guest(LOG_INFO, id, "'%s' keeps its own step of %lus (rrd_step is %us)", path, step,
                           h->step);
         f->ready = true;
+        f->opened = true;
         f->step = step;
         f->logged &= ~LOGGED_OPEN;
         clock->last_update = last;
