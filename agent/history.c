@@ -155,34 +155,11 @@ static int write_update(struct history *h, const char *path, const char *line, c
         return -EIO;
 }
 
-/* The file's step and last update, reading it after rrdcached flushed what it holds. */
+/* The file's step and last update, read after rrdcached wrote what it holds of it. */
 static int file_info(struct history *h, const char *path, unsigned long *ret_step, time_t *ret_last,
                      char *err, size_t size) {
-        rrd_info_t *info;
-        unsigned long step = 0;
-        time_t last = 0;
-
         daemon_flush(h, path);
-        rrd_clear_error();
-        info = rrd_info_r(path);
-        if (!info) {
-                library_error(err, size);
-                return -EIO;
-        }
-        for (rrd_info_t *i = info; i; i = i->next) {
-                if (streq(i->key, "step") && i->type == RD_I_CNT)
-                        step = i->value.u_cnt;
-                else if (streq(i->key, "last_update") && i->type == RD_I_CNT)
-                        last = (time_t) i->value.u_cnt;
-        }
-        rrd_info_free(info);
-        if (step == 0) {
-                snprintf(err, size, "no step in '%s'", path);
-                return -EBADMSG;
-        }
-        *ret_step = step;
-        *ret_last = last;
-        return 0;
+        return history_file_info(path, ret_step, ret_last, err, size);
 }
 
 /* Makes the file, or takes the one there (an earlier ubcd's: never made anew) and adds the
