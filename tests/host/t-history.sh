@@ -7,11 +7,13 @@
 need_root
 [ -x "$UBCD" ] && [ -x "$UBCCTL" ] || skip_all "ubcd or ubcctl not built"
 command -v rrdtool >/dev/null || skip_all "rrdtool not installed (apt-get install rrdtool)"
+command -v jq >/dev/null || skip_all "jq not installed (apt-get install jq)"
 HELPERS=${UBC_BUILD_ROOT:-${UBCD%/agent/ubcd}}/tests/helpers
 [ -x "$HELPERS/cpuhog" ] && [ -x "$HELPERS/memhog" ] || skip_all "helpers not built in $HELPERS"
 make_test_dir
 STEP=2
-printf '[agent]\ninterval = 1s\nrrd_step = %ss\n' "$STEP" >"$CFG/ubcd.conf"
+# state_dir also in the file: `ubcctl report` finds the history through it.
+printf '[agent]\ninterval = 1s\nrrd_step = %ss\nstate_dir = %s\n' "$STEP" "$STATE" >"$CFG/ubcd.conf"
 RRD=$STATE/rrd
 
 # A hard 48M limit (with swap, v1 counts memory + swap: swap = 0 makes it the limit itself).
@@ -113,6 +115,17 @@ host_mem=$(ds_mean "$RRD/host.rrd" mem $window)
 check "host.rrd mem holds at least 302's 200M ($host_mem)" ge_f "$host_mem" $((200 * mib))
 host_cpu=$(ds_mean "$RRD/host.rrd" cpu $window)
 check "host.rrd cpu is at least 301's 0.5 CPUs less 10% ($host_cpu)" ge_f "$host_cpu" "$(awk -v k="$kernel_cpu" 'BEGIN { print k * 0.9 }')"
+
+# --- the report over the same window reads the same numbers ---
+
+json=$("$UBCCTL" -c "$CFG" report --since ${window}s --json --guest 301 --guest 302)
+rep() { echo "$json" | jq ".guests[] | select(.id == $1) | $2"; }
+diag "report: 301 cpu p95 $(rep 301 .cpu.p95) peak $(rep 301 .cpu_peak); 302 memory p95 $(rep 302 .memory.p95) peak $(rep 302 .memory_peak)"
+check "report: 301 cpu p95 is within 10% of what the kernel counted" near "$(rep 301 .cpu.p95)" "$kernel_cpu" 10
+check "report: 301 cpu peak is within 10% of what the kernel counted" near "$(rep 301 .cpu_peak)" "$kernel_cpu" 10
+check "report: 302 memory p95 is 200M within 10%" near "$(rep 302 .memory.p95)" $((200 * mib)) 10
+check "report: 302 memory peak is 200M within 10%" near "$(rep 302 .memory_peak)" $((200 * mib)) 10
+check_eq "report: both guests have history" "true true" "$(rep 301 .history) $(rep 302 .history)"
 
 # --- 2. failures: 303 past its 48M limit ---
 
