@@ -103,6 +103,7 @@ static int guest_history(struct report *rep, struct report_guest *g) {
             (r = summarize(&avg, "cpu_throttled", &u->cpu_throttled)) < 0 ||
             (r = summarize(&avg, "mem", &u->mem)) < 0 || (r = summarize(&avg, "swap", &u->swap)) < 0 ||
             (r = summarize(&avg, "psi_mem", &u->psi_mem)) < 0 ||
+            (r = summarize(&avg, "tasks", &u->tasks)) < 0 ||
             (r = summarize(&avg, "psi_cpu", &u->psi_cpu)) < 0 ||
             (r = summarize(&avg, "io_read", &g->io_read)) < 0 ||
             (r = summarize(&avg, "io_write", &g->io_write)) < 0 ||

@@ -72,9 +72,9 @@ static uint64_t failcnt_total(const struct report_guest *g) {
         return s;
 }
 
-static void fmt_fit(long n, const char *by, char *buf, size_t size) {
+static void fmt_fit(long n, const char *by, const char *none, char *buf, size_t size) {
         if (n < 0)
-                snprintf(buf, size, "- (no limit to count by)");
+                snprintf(buf, size, "- (%s)", none);
         else
                 snprintf(buf, size, "%ld (%s)", n, by);
 }
@@ -225,8 +225,8 @@ static void text_headroom(const struct report *r, FILE *f) {
                 else
                         snprintf(cl, sizeof(cl), "none");
                 fmt_limit_bytes(c->cap.mem_limit, ml, sizeof(ml));
-                fmt_fit(c->fit.at_limits, c->fit.at_limits_by, at_l, sizeof(at_l));
-                fmt_fit(c->fit.at_p95, c->fit.at_p95_by, at_p, sizeof(at_p));
+                fmt_fit(c->fit.at_limits, c->fit.at_limits_by, "no limits to count", at_l, sizeof(at_l));
+                fmt_fit(c->fit.at_p95, c->fit.at_p95_by, "no use to count", at_p, sizeof(at_p));
                 fprintf(f, "  %-12s %9s %10s %7zu  %-26s %s\n", c->name, cl, ml, c->n_guests, at_l, at_p);
         }
 }

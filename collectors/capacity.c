@@ -143,6 +143,10 @@ size_t capacity_hints(const struct capacity_limits *lim, const struct capacity_u
                 return add(hints, n, HINT_LITTLE_HISTORY, use->coverage,
                            "too little history to right-size (%.0f%% of the window)", use->coverage * 100);
 
+        /* A guest nothing ran in says nothing about its size. */
+        if (!isnan(use->tasks.max) && use->tasks.max == 0)
+                return add(hints, n, HINT_IDLE, 0, "idle: no task ran in it the whole window");
+
         /* Too big: the peak stayed under 30% of the limit for the whole window. */
         if (mem_limited && mem_fail == 0 && !isnan(use->mem_peak) &&
             use->mem_peak < CAPACITY_SHRINK_BELOW * (double) lim->mem_limit) {

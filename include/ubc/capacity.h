@@ -29,13 +29,14 @@ struct capacity_limits {
 /* What one guest used over the window. */
 struct capacity_usage {
         double coverage; /* share of the window with samples, 0..1 */
-        struct capacity_summary cpu, cpu_throttled, mem, swap, psi_mem, psi_cpu;
+        struct capacity_summary cpu, cpu_throttled, mem, swap, psi_mem, psi_cpu, tasks;
         double cpu_peak, mem_peak; /* from the MAX archives: the highest single sample */
         uint64_t failcnt[_BC_MAX]; /* events in the window */
 };
 
 enum capacity_hint_kind {
         HINT_LITTLE_HISTORY, /* too little data to judge */
+        HINT_IDLE,           /* no task ran all window: nothing to size by */
         HINT_SHRINK_MEMORY,
         HINT_SHRINK_CPU,
         HINT_MORE_MEMORY,

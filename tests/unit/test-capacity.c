@@ -45,6 +45,7 @@ static struct capacity_usage quiet_usage(void) {
 
         u.cpu = u.cpu_throttled = u.mem = u.swap = u.psi_mem = u.psi_cpu =
                 (struct capacity_summary){.p50 = 0, .p95 = 0, .max = 0};
+        u.tasks = (struct capacity_summary){.p50 = NAN, .p95 = NAN, .max = NAN}; /* no tasks source */
         u.cpu_peak = 0.1;
         u.mem_peak = 200 * MIB;
         return u;
@@ -106,6 +107,19 @@ static void test_little_history_no_shrink(void **state) {
         assert_int_equal(h[0].kind, HINT_LITTLE_HISTORY);
 }
 
+static void test_idle_guest_is_not_sized(void **state) {
+        struct capacity_limits lim = {
+                .cpu_limit = 2, .mem_limit = (uint64_t) GIB, .swap = UINT64_MAX, .tasks = UINT64_MAX};
+        struct capacity_usage u = quiet_usage();
+        struct capacity_hint h[CAPACITY_HINTS_MAX];
+
+        u.tasks.max = 0;
+        assert_int_equal(capacity_hints(&lim, &u, h), 1);
+        assert_int_equal(h[0].kind, HINT_IDLE);
+        u.tasks.max = 1;
+        assert_int_equal(capacity_hints(&lim, &u, h), 2);
+}
+
 static void test_headroom(void **state) {
         /* 16 GiB, 8 CPUs; guests have 10 GiB and 6 CPUs of limits, use 4 GiB and 2 CPUs at p95. */
         struct capacity_host host = {.cpus = 8,
@@ -157,6 +171,7 @@ int main(void) {
                 cmocka_unit_test(test_shrink_hints_below_30_percent),
                 cmocka_unit_test(test_needs_more_comes_first),
                 cmocka_unit_test(test_little_history_no_shrink),
+                cmocka_unit_test(test_idle_guest_is_not_sized),
                 cmocka_unit_test(test_headroom),
                 cmocka_unit_test(test_format_bytes),
         };
