@@ -13,6 +13,7 @@
 #include "ubc/macro.h"
 #include "ubc/units.h"
 #include "daemon.h"
+#include "history.h"
 #include "log.h"
 
 #define CONNECTIONS_MAX 256
@@ -64,13 +65,26 @@ static struct guest *find_guest_or_error(struct daemon *d, uint32_t id, sd_bus_e
 }
 
 static const char *guest_state(struct daemon *d, const struct guest *g, unsigned *ret_nprocs) {
+        const struct guest_run *run = runtime_get(d, g->id);
         unsigned nprocs = 0;
 
         (void) cg_guest_nprocs(&d->root, g->id, &nprocs);
         *ret_nprocs = nprocs;
         if (g->apply_error < 0)
                 return "error";
+        /* A container or VM is running or not; a slice is whatever is put into it. */
+        if (g->type != UBC_GUEST_SLICE)
+                return run_state_name(run ? run->state : RUN_STOPPED);
         return nprocs > 0 ? "active" : "idle";
+}
+
+/* Memory held and its limit in bytes, from the last sweep; 0 and UINT64_MAX when not known. */
+static void guest_memory(struct daemon *d, uint32_t id, uint64_t *ret_held, uint64_t *ret_limit) {
+        const struct bc_table_entry *e = accounting_entry(&d->acct, id, NULL);
+        const struct bc_row *row = e ? &e->rows[BC_PHYSPAGES] : NULL;
+
+        *ret_held = row ? row->held * BC_PAGE_SIZE : 0;
+        *ret_limit = row && row->limit != BC_UNLIMITED ? row->limit * BC_PAGE_SIZE : UINT64_MAX;
 }
 
 static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -113,6 +127,8 @@ static int method_errors(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_send(NULL, reply, NULL);
 }
 
+#define LIST_ROW "(usssssuutdtt)"
+
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         struct daemon *d = userdata;
@@ -121,25 +137,34 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(usssssu)");
+        r = sd_bus_message_open_container(reply, 'a', LIST_ROW);
         for (size_t i = 0; r >= 0 && i < d->n_guests; i++) {
                 const struct guest *g = &d->guests[i];
+                const struct guest_run *run = runtime_get(d, g->id);
+                bool up = run && run->state != RUN_STOPPED;
                 char path[512] = "";
                 unsigned nprocs;
                 const char *state = guest_state(d, g, &nprocs);
+                uint64_t held, limit;
 
                 (void) cg_guest_path(&d->root, UBC_CTRL_MEMORY, g->id, path, sizeof(path));
-                r = sd_bus_message_append(reply, "(usssssu)", g->id, g->name, ubc_guest_type_name(g->type),
-                                          g->class_name, state, path, nprocs);
+                guest_memory(d, g->id, &held, &limit);
+                r = sd_bus_message_append(reply, LIST_ROW, g->id, g->name, ubc_guest_type_name(g->type),
+                                          g->class_name, state, path, nprocs, up ? (uint32_t) run->pid : 0,
+                                          up ? run->started_usec : 0, history_guest_cpu(d->acct.history, g->id),
+                                          held, limit);
         }
         for (size_t i = 0; r >= 0 && i < d->n_orphans; i++) {
                 char path[512] = "";
                 unsigned nprocs = 0;
+                uint64_t held, limit;
 
                 (void) cg_guest_path(&d->root, UBC_CTRL_MEMORY, d->orphans[i], path, sizeof(path));
                 (void) cg_guest_nprocs(&d->root, d->orphans[i], &nprocs);
-                r = sd_bus_message_append(reply, "(usssssu)", d->orphans[i], "", "", "", "orphan", path,
-                                          nprocs);
+                guest_memory(d, d->orphans[i], &held, &limit);
+                r = sd_bus_message_append(reply, LIST_ROW, d->orphans[i], "", "", "", "orphan", path, nprocs,
+                                          (uint32_t) 0, (uint64_t) 0,
+                                          history_guest_cpu(d->acct.history, d->orphans[i]), held, limit);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -457,6 +482,53 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_reply_method_return(m, "");
 }
 
+/* Start(u id) -> u pid: the container or VM runs once this returns. */
+static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        char err[512];
+        uint32_t id;
+        pid_t pid = 0;
+        int r;
+
+        r = check_mutating(d, m, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "u", &id);
+        if (r < 0)
+                return r;
+        if (!find_guest_or_error(d, id, error))
+                return -ENOENT;
+        r = runtime_start(d, id, &pid, err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_set(error, r == -EALREADY ? UBC_BUS_ERROR_STATE : UBC_BUS_ERROR_LAUNCH, err);
+        return sd_bus_reply_method_return(m, "u", (uint32_t) pid);
+}
+
+/* Stop(u id, b kill) -> u seconds: the stop sequence has begun and ends within that long. */
+static int method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        char err[512];
+        unsigned deadline = 0;
+        uint32_t id;
+        int kill, r;
+
+        r = check_mutating(d, m, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "ub", &id, &kill);
+        if (r < 0)
+                return r;
+        if (!find_guest_or_error(d, id, error) && !runtime_get(d, id))
+                return -ENOENT;
+        r = runtime_stop(d, id, kill, &deadline, err, sizeof(err));
+        if (r < 0)
+                return sd_bus_error_set(error,
+                                        r == -EALREADY || r == -EINPROGRESS ? UBC_BUS_ERROR_STATE
+                                                                            : UBC_BUS_ERROR_LAUNCH,
+                                        err[0] ? err : strerror(-r));
+        return sd_bus_reply_method_return(m, "u", (uint32_t) deadline);
+}
+
 /* Beancounters(u id, b failed_only): id 0 = every guest. failed_only lists the rows whose
  * failcnt rose since the last such look and marks them seen, as vzubc -i does. */
 static int method_beancounters(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -620,7 +692,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Status", "", "sssuu", method_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "uu", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Errors", "", "as", method_errors, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ListGuests", "", "a(usssssu)", method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListGuests", "", "a" LIST_ROW, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Start", "u", "u", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Stop", "ub", "u", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Show", "u", "a(ssssss)", method_show, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Explain", "u", "a(ss)dd", method_explain, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Set", "ua(ss)b", "", method_set, SD_BUS_VTABLE_UNPRIVILEGED),

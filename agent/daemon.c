@@ -427,6 +427,7 @@ int daemon_run(struct daemon *d) {
 
 void daemon_done(struct daemon *d) {
         control_close(d);
+        runtime_done(d);
         accounting_done(&d->acct);
         for (size_t i = 0; i < ELEMENTSOF(d->watch); i++)
                 d->watch[i] = sd_event_source_disable_unref(d->watch[i]);

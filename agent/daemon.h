@@ -12,6 +12,7 @@
 #include "ubc/cgroup.h"
 #include "ubc/policy.h"
 #include "accounting.h"
+#include "runtime.h"
 
 struct guest {
         uint32_t id;
@@ -52,6 +53,8 @@ struct daemon {
         sd_event_source *watchdog_timer;
 
         struct accounting acct;
+        struct guest_run **runs; /* launched guests (containers, VMs), running or not */
+        size_t n_runs;
 
         int listen_fd;
         char socket_path[300];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libproc2/meminfo.h>
+#include <math.h>
 #include <rrd.h>
 #include <rrd_client.h>
 #include <signal.h>
@@ -45,6 +46,7 @@ struct guest_history {
         struct history_file file;
         uint64_t last_seen_usec; /* monotonic, of the previous sample */
         struct history_guest_track track;
+        double cpu; /* CPUs used over the last update's interval, NAN before one; for `list` */
 };
 
 struct history {
@@ -307,7 +309,7 @@ static struct guest_history *guest_get(struct history *h, uint32_t id) {
         while (i < h->n_guests && h->guests[i].id < id)
                 i++;
         memmove(&h->guests[i + 1], &h->guests[i], (h->n_guests - i) * sizeof(*v));
-        h->guests[i] = (struct guest_history){.id = id};
+        h->guests[i] = (struct guest_history){.id = id, .cpu = NAN};
         h->n_guests++;
         return &h->guests[i];
 }
@@ -363,6 +365,7 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
                             (double) (mono - before.prev_mono_usec) / 1e6);
                 return;
         }
+        g->cpu = values[HG_CPU];
         if (file_write(h, id, path, &g->file, wall, values, _HG_MAX) == 0)
                 history_guest_written(&g->track, wall);
 }
@@ -480,4 +483,11 @@ void history_free(struct history *h) {
                 procps_meminfo_unref(&h->meminfo);
         free(h->guests);
         free(h);
+}
+
+double history_guest_cpu(struct history *h, uint32_t id) {
+        for (size_t i = 0; h && i < h->n_guests; i++)
+                if (h->guests[i].id == id)
+                        return h->guests[i].cpu;
+        return NAN;
 }

@@ -20,3 +20,5 @@ void history_free(struct history *h);
  * totals before and after this sample was folded in. h may be NULL (no history). */
 void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, const struct guest_stat *st,
                    const uint64_t failcnt_before[_BC_MAX], const uint64_t failcnt_after[_BC_MAX]);
+/* CPUs the guest used between its last two samples; NAN when not known (yet). */
+double history_guest_cpu(struct history *h, uint32_t id);

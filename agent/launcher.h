@@ -54,3 +54,25 @@ int lxc_launch_cleanup(const struct launch_guest *g);
 int lxc_launch_destroy(const struct launch_guest *g, char *err, size_t size);
 /* Runs argv inside it (enter: a shell) on the caller's terminal; the command's exit status. */
 int lxc_launch_attach(const struct launch_guest *g, char *const *argv, char *err, size_t size);
+
+/* VMs (launch-qemu.c). qemu runs directly in the guest's cgroup; its QMP socket is
+ * run_dir/vm-ID.qmp, its serial console state_dir/vm/ID.console, its own messages
+ * state_dir/vm/ID.log. */
+struct qemu_paths {
+        char dir[512], qmp[512], console[600], log[600];
+};
+void qemu_launch_paths(const struct launch_guest *g, struct qemu_paths *ret);
+/* [vm] settings, files that must exist, qemu on PATH, and the guest's memory limit against
+ * the VM's RAM plus qemu's own overhead. */
+int qemu_launch_validate(const struct launch_guest *g, struct ubc_diag_sink *diags);
+/* Starts qemu in the guest's cgroup; returns once its QMP socket answers, with its PID and a
+ * pidfd (qemu is a child of the caller). */
+int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pidfd, char *err, size_t size);
+/* ACPI powerdown: the guest OS may shut down. */
+int qemu_launch_shutdown(const struct launch_guest *g, char *err, size_t size);
+/* qemu exits now. */
+int qemu_launch_quit(const struct launch_guest *g, char *err, size_t size);
+/* "running", "paused", ... from QMP. */
+int qemu_launch_status(const struct launch_guest *g, char *status, size_t size);
+/* After qemu exited: its socket. */
+void qemu_launch_cleanup(const struct launch_guest *g);

@@ -16,6 +16,7 @@
 #include "ubc/plan.h"
 #include "ubc/policy.h"
 #include "ubcctl-cgread.h"
+#include "launcher.h"
 #include "ubcctl.h"
 
 /* Problems kept for --json; beyond this many only the count grows. */
@@ -138,6 +139,21 @@ static int check_dir(const char *dir, const char *root, struct checked *c, struc
         c->host = calloc(1, sizeof(*c->host));
         if (!c->guest_ok || !c->host)
                 goto oom;
+
+        /* A VM's settings: its files, qemu, and its RAM against the guest's memory limit. */
+        for (size_t i = 0; i < c->n_guests; i++)
+                if (c->guests[i].guest->type == UBC_GUEST_VM) {
+                        struct launch_guest lg = {
+                                .id = c->guests[i].guest->id,
+                                .file = c->guests[i].guest_file,
+                                .settings = c->guests[i].guest->settings,
+                                .n_settings = c->guests[i].guest->n_settings,
+                                .mem_limit = c->guests[i].limits.mem_limit,
+                                .state_dir = c->cfg.state_dir,
+                                .run_dir = c->cfg.run_dir,
+                        };
+                        (void) qemu_launch_validate(&lg, sink);
+                }
 
         cgroup_set_logger(libcgroup_log, CGROUP_LOG_ERROR, NULL);
         r = cg_host_discover(c->cfg.root, c->host);

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include "ubc/bus.h"
+#include "ubc/capacity.h"
 #include "ubc/json.h"
 #include "ubc/limits.h"
 #include "ubc/macro.h"
@@ -292,7 +294,9 @@ int ubcctl_status(struct ubcctl *ctl) {
 struct guest_row {
         uint32_t id;
         const char *name, *type, *class, *state, *cgroup; /* point into the reply */
-        uint32_t nprocs;
+        uint32_t nprocs, pid;
+        uint64_t started_usec, mem_held, mem_limit;
+        double cpu;
 };
 
 static int guest_row_compare(const void *a, const void *b) {
@@ -301,9 +305,41 @@ static int guest_row_compare(const void *a, const void *b) {
         return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* "3d04h", "2h17m", "5m12s": vzlist's uptime, shortened. */
+static void format_uptime(uint64_t started_usec, char *buf, size_t size) {
+        uint64_t now = (uint64_t) time(NULL), s = started_usec / 1000000;
+
+        if (started_usec == 0 || s > now) {
+                snprintf(buf, size, "-");
+                return;
+        }
+        s = now - s;
+        if (s >= 86400)
+                snprintf(buf, size, "%llud%02lluh", (unsigned long long) (s / 86400),
+                         (unsigned long long) (s % 86400 / 3600));
+        else if (s >= 3600)
+                snprintf(buf, size, "%lluh%02llum", (unsigned long long) (s / 3600),
+                         (unsigned long long) (s % 3600 / 60));
+        else
+                snprintf(buf, size, "%llum%02llus", (unsigned long long) (s / 60), (unsigned long long) (s % 60));
+}
+
+static void format_memory(uint64_t held, uint64_t limit, char *buf, size_t size) {
+        char h[32], l[32];
+
+        capacity_format_bytes((double) held, h, sizeof(h));
+        if (limit == UINT64_MAX)
+                snprintf(l, sizeof(l), "-");
+        else
+                capacity_format_bytes((double) limit, l, sizeof(l));
+        snprintf(buf, size, "%s/%s", h, l);
+}
+
+#define LIST_ROW "(usssssuutdtt)"
+
 int ubcctl_list(struct ubcctl *ctl) {
-        static const char *const headers[] = {">ID",   "NAME",   "TYPE",   "CLASS",
-                                              "STATE", ">NPROC", "CGROUP", NULL};
+        static const char *const headers[] = {">ID",   "NAME",    "TYPE",    "CLASS",  "STATE",
+                                              ">%CPU", ">MEMORY", ">UPTIME", ">NPROC", NULL};
         _cleanup_message_ sd_bus_message *reply = NULL;
         _cleanup_bus_ sd_bus *bus = NULL;
         _cleanup_free_ struct guest_row *rows = NULL;
@@ -317,14 +353,14 @@ int ubcctl_list(struct ubcctl *ctl) {
         if (r != 0)
                 return r;
 
-        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(usssssu)");
+        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, LIST_ROW);
         if (r < 0)
                 return ubcctl_bad_reply("ListGuests", r);
         for (;;) {
                 struct guest_row g;
 
-                r = sd_bus_message_read(reply, "(usssssu)", &g.id, &g.name, &g.type, &g.class, &g.state,
-                                        &g.cgroup, &g.nprocs);
+                r = sd_bus_message_read(reply, LIST_ROW, &g.id, &g.name, &g.type, &g.class, &g.state, &g.cgroup,
+                                        &g.nprocs, &g.pid, &g.started_usec, &g.cpu, &g.mem_held, &g.mem_limit);
                 if (r < 0)
                         return ubcctl_bad_reply("ListGuests", r);
                 if (r == 0)
@@ -358,6 +394,14 @@ int ubcctl_list(struct ubcctl *ctl) {
                         json_string(&j, "state", rows[i].state);
                         json_uint(&j, "nproc", rows[i].nprocs);
                         json_string(&j, "cgroup", rows[i].cgroup);
+                        if (rows[i].pid) {
+                                json_uint(&j, "pid", rows[i].pid);
+                                json_uint(&j, "started_usec", rows[i].started_usec);
+                        }
+                        json_double(&j, "cpu", rows[i].cpu);
+                        json_uint(&j, "memory_held", rows[i].mem_held);
+                        if (rows[i].mem_limit != UINT64_MAX)
+                                json_uint(&j, "memory_limit", rows[i].mem_limit);
                         json_object_close(&j);
                 }
                 json_array_close(&j);
@@ -368,12 +412,18 @@ int ubcctl_list(struct ubcctl *ctl) {
         struct table t;
         r = table_init(&t, headers);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                char id[16], nprocs[16];
+                char id[16], nprocs[16], cpu[16], mem[64], up[32];
 
                 snprintf(id, sizeof(id), "%" PRIu32, rows[i].id);
                 snprintf(nprocs, sizeof(nprocs), "%" PRIu32, rows[i].nprocs);
+                if (isnan(rows[i].cpu))
+                        snprintf(cpu, sizeof(cpu), "-");
+                else
+                        snprintf(cpu, sizeof(cpu), "%.1f", rows[i].cpu * 100);
+                format_memory(rows[i].mem_held, rows[i].mem_limit, mem, sizeof(mem));
+                format_uptime(rows[i].started_usec, up, sizeof(up));
                 r = table_add_row(&t, (const char *const[]){id, rows[i].name, rows[i].type, rows[i].class,
-                                                            rows[i].state, nprocs, rows[i].cgroup});
+                                                            rows[i].state, cpu, mem, up, nprocs});
         }
         if (r >= 0)
                 table_print(&t, stdout);

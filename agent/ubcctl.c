@@ -24,6 +24,7 @@ enum {
         CMD_HISTORY = 1 << 5,       /* takes --since and --out */
         CMD_REPORT = 1 << 6,        /* takes --guest and --format */
         CMD_GRAPH = 1 << 7,         /* takes --what */
+        CMD_KILL = 1 << 8,          /* takes --kill */
 };
 
 struct command {
@@ -48,6 +49,9 @@ static const struct command commands[] = {
         {"beancounters", ubcctl_beancounters, 0, 1, CMD_REMOTE | CMD_FAILCNT},
         {"stat", ubcctl_stat, 0, 1, CMD_REMOTE},
         {"metrics", ubcctl_metrics, 0, 0, CMD_REMOTE},
+        {"start", ubcctl_start, 1, 1, CMD_REMOTE},
+        {"stop", ubcctl_stop, 1, 1, CMD_REMOTE | CMD_KILL},
+        {"restart", ubcctl_restart, 1, 1, CMD_REMOTE | CMD_KILL},
         {"report", ubcctl_report, 0, 0, CMD_HISTORY | CMD_REPORT},
         {"graph", ubcctl_graph, 1, 1, CMD_HISTORY | CMD_GRAPH},
 };
@@ -72,6 +76,10 @@ static void help(void) {
                "look\n"
                "  stat [ID]                     CPU usage and throttling, I/O per device, pressure (PSI)\n"
                "  metrics                       The beancounters as OpenMetrics text\n"
+               "  start ID                      Start a container or VM guest inside its cgroup\n"
+               "  stop ID [--kill]              Stop it: ACPI powerdown or halt, then quit, then kill;\n"
+               "                                --kill: at once. Waits until it is down\n"
+               "  restart ID [--kill]           Stop (if running), then start\n"
                "\n"
                "From the history ubcd records (RRD files; ubcd need not run):\n"
                "  report [--since 7d] [--guest ID]... [--format text|html|json] [--out DIR]\n"
@@ -211,6 +219,7 @@ enum {
         ARG_FORMAT,
         ARG_OUT,
         ARG_WHAT,
+        ARG_KILL,
 };
 
 static const struct option options[] = {
@@ -228,6 +237,7 @@ static const struct option options[] = {
         {"format", required_argument, NULL, ARG_FORMAT},
         {"out", required_argument, NULL, ARG_OUT},
         {"what", required_argument, NULL, ARG_WHAT},
+        {"kill", no_argument, NULL, ARG_KILL},
         {},
 };
 
@@ -296,6 +306,9 @@ static int parse_options(int argc, char **argv, const char *optstring, struct ub
                         break;
                 case ARG_WHAT:
                         ctl->what = optarg;
+                        break;
+                case ARG_KILL:
+                        ctl->kill = true;
                         break;
                 case ARG_ROOT:
                         if (!cg_root_name_is_valid(optarg))
@@ -415,6 +428,8 @@ int main(int argc, char **argv) {
         if ((ctl.n_guest_ids || ctl.format) && !(cmd->flags & CMD_REPORT))
                 return ubcctl_usage_error("'%s' goes with 'report', not '%s'",
                                           ctl.n_guest_ids ? "--guest" : "--format", cmd->name);
+        if (ctl.kill && !(cmd->flags & CMD_KILL))
+                return ubcctl_usage_error("'--kill' goes with 'stop' or 'restart', not '%s'", cmd->name);
         if (ctl.what && !(cmd->flags & CMD_GRAPH))
                 return ubcctl_usage_error("'--what' goes with 'graph', not '%s'", cmd->name);
         if (ctl.n_args < cmd->min_args)

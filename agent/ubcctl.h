@@ -26,6 +26,7 @@ struct ubcctl {
         bool dry_run;        /* apply */
         bool save;           /* set */
         bool failcnt;        /* beancounters */
+        bool kill;           /* stop, restart */
         const char *since;   /* report, graph: the window, e.g. "7d" */
         const char *format;  /* report: text, html or json */
         const char *out;     /* report: a folder; graph: a PNG file */
@@ -63,6 +64,11 @@ int ubcctl_run(struct ubcctl *ctl);
 int ubcctl_beancounters(struct ubcctl *ctl);
 int ubcctl_stat(struct ubcctl *ctl);
 int ubcctl_metrics(struct ubcctl *ctl);
+
+/* Containers and VMs, through ubcd (ubcctl-launch.c). */
+int ubcctl_start(struct ubcctl *ctl);
+int ubcctl_stop(struct ubcctl *ctl);
+int ubcctl_restart(struct ubcctl *ctl);
 
 /* History, from the RRD files (ubcctl-report.c); they need no ubcd. */
 int ubcctl_report(struct ubcctl *ctl);

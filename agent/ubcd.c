@@ -332,7 +332,7 @@ int main(int argc, char **argv) {
         r = daemon_load(&d);
         if (r < 0 && r != -EINVAL)
                 goto fail;
-        if (accounting_init(&d) < 0)
+        if (accounting_init(&d) < 0 || runtime_init(&d) < 0)
                 goto fail;
         write_pid_file(&d, pid_file, sizeof(pid_file));
         report_ready(&ready_fd);

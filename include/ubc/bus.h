@@ -10,6 +10,8 @@
 #define UBC_BUS_ERROR_NO_SUCH_GUEST "org.ubc.Error.NoSuchGuest"
 #define UBC_BUS_ERROR_INVALID       "org.ubc.Error.Invalid"       /* bad key or value; message says which */
 #define UBC_BUS_ERROR_KERNEL        "org.ubc.Error.KernelRefused" /* a cgroup write failed, rolled back */
+#define UBC_BUS_ERROR_STATE         "org.ubc.Error.State"  /* start of a running guest, stop of a stopped one */
+#define UBC_BUS_ERROR_LAUNCH        "org.ubc.Error.Launch" /* the container or VM could not be started */
 
 /*
  * Methods. Mutating ones need uid 0 or the configured group (SO_PEERCRED); others answer
@@ -22,8 +24,16 @@
  *   Status()                 -> sssuu     mode, driver, root, guests, errors of the last load
  *   Reload()                 -> uu        guests, errors of this load                [mutating]
  *   Errors()                 -> as        diagnostics of the last load, "file:line: key: message"
- *   ListGuests()             -> a(usssssu) id, name, type, class, state, cgroup path (memory or
- *                                         unified hierarchy), nprocs
+ *   ListGuests()             -> a(usssssuutdtt) id, name, type, class, state, cgroup path (memory
+ *                                         or unified hierarchy), nprocs, then for a launched
+ *                                         guest its PID and start (CLOCK_REALTIME µs; 0 when not
+ *                                         running), CPUs used (NaN unknown), memory held and
+ *                                         limit in bytes (UINT64_MAX: none). States of a
+ *                                         container or VM: "running", "stopping", "stopped"
+ *   Start(u id)              -> u         PID of the started container init or qemu  [mutating]
+ *   Stop(u id, b kill)       -> u         the stop sequence began (ACPI powerdown or halt, then
+ *                                         quit, then SIGKILL; kill: at once); seconds it may
+ *                                         take                                       [mutating]
  *   Show(u id)               -> a(ssssss) per key: key, desired (policy syntax), origin
  *                                         ("file:line", "default" or "runtime"), cgroup file
  *                                         (absolute path), actual (the kernel's value), note

@@ -7,7 +7,8 @@
 # UBC_VM_CACHE (default $UBC_BUILD_ROOT/vm-cache), UBC_VM_KERNEL_PKG (default: the package
 # linux-image-amd64 depends on). Writes $UBC_VM_CACHE/vmlinuz and $UBC_VM_CACHE/initrd.gz.
 # Exit 0 when they are ready, 77 when this machine cannot have them (reason on stderr),
-# 1 on any other error.
+# 1 on any other error. With --kernel-only, stops once $UBC_VM_CACHE/vmlinuz is there (for
+# tests that boot an initramfs of their own).
 
 set -eu -o pipefail
 umask 022
@@ -129,6 +130,7 @@ if [ ! -f "$kdir/stamp" ] || [ "$(cat "$kdir/stamp")" != "$kstamp" ]; then
         rm -rf "$tmp"
 fi
 ln -sfn "kernel/$pkg/vmlinuz" "$cache/vmlinuz"
+[ "${1:-}" = --kernel-only ] && exit 0
 
 # --- the initramfs: rebuilt when any input is newer, or the set of inputs changed ---
 
