@@ -151,8 +151,8 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 guest_memory(d, g->id, &held, &limit);
                 r = sd_bus_message_append(reply, LIST_ROW, g->id, g->name, ubc_guest_type_name(g->type),
                                           g->class_name, state, path, nprocs, up ? (uint32_t) run->pid : 0,
-                                          up ? run->started_usec : 0, history_guest_cpu(d->acct.history, g->id),
-                                          held, limit);
+                                          up ? run->started_usec : 0,
+                                          history_guest_cpu(d->acct.history, g->id), held, limit);
         }
         for (size_t i = 0; r >= 0 && i < d->n_orphans; i++) {
                 char path[512] = "";
@@ -500,7 +500,8 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 return -ENOENT;
         r = runtime_start(d, id, &pid, err, sizeof(err));
         if (r < 0)
-                return sd_bus_error_set(error, r == -EALREADY ? UBC_BUS_ERROR_STATE : UBC_BUS_ERROR_LAUNCH, err);
+                return sd_bus_error_set(error, r == -EALREADY ? UBC_BUS_ERROR_STATE : UBC_BUS_ERROR_LAUNCH,
+                                        err);
         return sd_bus_reply_method_return(m, "u", (uint32_t) pid);
 }
 

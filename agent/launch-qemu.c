@@ -23,17 +23,17 @@
 #include "launcher.h"
 #include "qmp.h"
 
-#define VM_SECTION         "vm"
-#define VM_MEMORY_DEFAULT  (512ULL << 20)
-#define VM_OVERHEAD        (128ULL << 20) /* qemu itself: TCG's translation cache (capped below), devices */
-#define VM_TB_SIZE_MB      "64"
-#define VM_CPUS_MAX        256
-#define VM_ARGS_MAX        96
-#define VM_START_WAIT_MS   5000 /* for the QMP socket to answer after exec */
-#define QEMU_DEFAULT       "qemu-system-x86_64"
+#define VM_SECTION        "vm"
+#define VM_MEMORY_DEFAULT (512ULL << 20)
+#define VM_OVERHEAD       (128ULL << 20) /* qemu itself: TCG's translation cache (capped below), devices */
+#define VM_TB_SIZE_MB     "64"
+#define VM_CPUS_MAX       256
+#define VM_ARGS_MAX       96
+#define VM_START_WAIT_MS  5000 /* for the QMP socket to answer after exec */
+#define QEMU_DEFAULT      "qemu-system-x86_64"
 
-static const char *const vm_keys[] = {"kernel", "initrd", "append", "disk", "memory", "cpus",
-                                      "accel",  "qemu",   "args",   "stop_timeout"};
+static const char *const vm_keys[] = {"kernel", "initrd", "append", "disk", "memory",
+                                      "cpus",   "accel",  "qemu",   "args", "stop_timeout"};
 
 void qemu_launch_paths(const struct launch_guest *g, struct qemu_paths *ret) {
         snprintf(ret->qmp, sizeof(ret->qmp), "%s/vm-%u.qmp", g->run_dir, g->id);
@@ -99,9 +99,10 @@ int qemu_launch_validate(const struct launch_guest *g, struct ubc_diag_sink *dia
                 for (size_t k = 0; k < ELEMENTSOF(vm_keys); k++)
                         known = known || streq(g->settings[i].key, vm_keys[k]);
                 if (!known)
-                        diag_error(diags, g->file, g->settings[i].line, g->settings[i].key,
-                                   "unknown [vm] setting; known: kernel, initrd, append, disk, memory, cpus, "
-                                   "accel, qemu, args, stop_timeout");
+                        diag_error(
+                                diags, g->file, g->settings[i].line, g->settings[i].key,
+                                "unknown [vm] setting; known: kernel, initrd, append, disk, memory, cpus, "
+                                "accel, qemu, args, stop_timeout");
         }
         v = launch_setting(g, VM_SECTION, "kernel", &line);
         if (!v)
@@ -120,7 +121,8 @@ int qemu_launch_validate(const struct launch_guest *g, struct ubc_diag_sink *dia
         mem = vm_memory(g);
         if (mem == 0 || mem < (16ULL << 20)) {
                 (void) launch_setting(g, VM_SECTION, "memory", &line);
-                diag_error(diags, g->file, line, "memory", "'%s' is not a VM memory size such as 512M or 2G (at least 16M)",
+                diag_error(diags, g->file, line, "memory",
+                           "'%s' is not a VM memory size such as 512M or 2G (at least 16M)",
                            launch_setting(g, VM_SECTION, "memory", NULL));
         } else if (g->mem_limit != UBC_UNLIMITED && g->mem_limit < mem + VM_OVERHEAD) {
                 char lim[32], ram[32];
@@ -128,9 +130,10 @@ int qemu_launch_validate(const struct launch_guest *g, struct ubc_diag_sink *dia
                 (void) launch_setting(g, VM_SECTION, "memory", &line);
                 unit_format_size(g->mem_limit, lim, sizeof(lim));
                 unit_format_size(mem, ram, sizeof(ram));
-                diag_error(diags, g->file, line, "memory",
-                           "the guest's memory limit %s is below the VM's %s of RAM plus %lluM for qemu itself",
-                           lim, ram, (unsigned long long) (VM_OVERHEAD >> 20));
+                diag_error(
+                        diags, g->file, line, "memory",
+                        "the guest's memory limit %s is below the VM's %s of RAM plus %lluM for qemu itself",
+                        lim, ram, (unsigned long long) (VM_OVERHEAD >> 20));
         }
         if ((v = launch_setting(g, VM_SECTION, "cpus", &line)) && unit_parse_uint(v, 1, VM_CPUS_MAX, &n) < 0)
                 diag_error(diags, g->file, line, "cpus", "'%s' is not a CPU count 1..%d", v, VM_CPUS_MAX);
@@ -235,7 +238,8 @@ static int build_argv(const struct launch_guest *g, const struct qemu_paths *pat
                         bool qcow2 = len > 6 && streq(d + len - 6, ".qcow2");
 
                         add(a, "-drive");
-                        add_option(a, "file=", d, qcow2 ? ",if=virtio,format=qcow2" : ",if=virtio,format=raw");
+                        add_option(a, "file=", d,
+                                   qcow2 ? ",if=virtio,format=qcow2" : ",if=virtio,format=raw");
                 }
         }
         add(a, "-serial");
@@ -246,7 +250,8 @@ static int build_argv(const struct launch_guest *g, const struct qemu_paths *pat
                 _cleanup_free_ char *list = strdup(v);
                 char *save = NULL;
 
-                for (char *w = list ? strtok_r(list, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save))
+                for (char *w = list ? strtok_r(list, " \t", &save) : NULL; w;
+                     w = strtok_r(NULL, " \t", &save))
                         add(a, "%s", w);
         }
         if (a->n >= VM_ARGS_MAX)
@@ -267,8 +272,8 @@ static pid_t clone3_pidfd(int cgroup_fd, int *ret_pidfd) {
 }
 
 /* In the child: never returns. Reports a failure as an errno through the pipe. */
-static void child_exec(const struct launch_guest *g, bool join_v1, const struct qemu_paths *paths, char *const *argv,
-                       int status_fd) {
+static void child_exec(const struct launch_guest *g, bool join_v1, const struct qemu_paths *paths,
+                       char *const *argv, int status_fd) {
         int fd, r = 0;
 
         (void) setsid();
@@ -352,7 +357,8 @@ int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pid
                 cgroup_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (cgroup_fd < 0) {
                         r = -errno;
-                        snprintf(err, size, "cannot open the guest's cgroup '%s': %s", path, strerror(errno));
+                        snprintf(err, size, "cannot open the guest's cgroup '%s': %s", path,
+                                 strerror(errno));
                         argv_free(&a);
                         return r;
                 }
@@ -382,7 +388,8 @@ int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pid
         close(pipefd[0]);
         if (k == sizeof(child_err)) {
                 (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
-                snprintf(err, size, "cannot start '%s' in the guest's cgroup: %s", qemu, strerror(-child_err));
+                snprintf(err, size, "cannot start '%s' in the guest's cgroup: %s", qemu,
+                         strerror(-child_err));
                 return child_err;
         }
 
@@ -392,8 +399,8 @@ int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pid
                         char tail[256];
 
                         log_tail(paths.log, tail, sizeof(tail));
-                        snprintf(err, size, "qemu exited at once: %s (log: %s)", tail[0] ? tail : "no message",
-                                 paths.log);
+                        snprintf(err, size, "qemu exited at once: %s (log: %s)",
+                                 tail[0] ? tail : "no message", paths.log);
                         (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
                         (void) unlink(paths.qmp);
                         return -ECHILD;

@@ -135,7 +135,8 @@ static int proc_start_ticks(pid_t pid, unsigned long long *ret) {
         p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
         if (!p)
                 return -EIO;
-        return sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+        return sscanf(p + 2,
+                      "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
                       ret) == 1
                        ? 0
                        : -EIO;
@@ -202,8 +203,8 @@ static void empty_cgroup(struct daemon *d, uint32_t id, bool leftovers) {
         while (fgets(buf, sizeof(buf), f))
                 if ((pid = atoi(buf)) > 1) {
                         if (leftovers)
-                                log_guest(LOG_NOTICE, id, "Guest %u: PID %d was left in its cgroup; killing it", id,
-                                          pid);
+                                log_guest(LOG_NOTICE, id,
+                                          "Guest %u: PID %d was left in its cgroup; killing it", id, pid);
                         (void) kill(pid, SIGKILL);
                 }
 }
@@ -252,8 +253,8 @@ static int watch(struct daemon *d, struct guest_run *run) {
         run->daemon = d;
         if (run->child)
                 /* sd-event reaps it and hands over the status */
-                return sd_event_add_child_pidfd(d->event, &run->exit_source, run->pidfd, WEXITED, on_child_exit,
-                                                run);
+                return sd_event_add_child_pidfd(d->event, &run->exit_source, run->pidfd, WEXITED,
+                                                on_child_exit, run);
         /* Not our child (taken over after a restart): readable once it exited. */
         return sd_event_add_io(d->event, &run->exit_source, run->pidfd, EPOLLIN, on_pidfd_readable, run);
 }
@@ -271,11 +272,11 @@ static void keep_first(void *userdata, const struct ubc_diag *diag) {
         if (e->buf[0])
                 return;
         if (diag->line)
-                snprintf(e->buf, e->size, "%s:%u: %s: %s", diag->file, diag->line, diag->key ? diag->key : "",
-                         diag->message);
+                snprintf(e->buf, e->size, "%s:%u: %s: %s", diag->file, diag->line,
+                         diag->key ? diag->key : "", diag->message);
         else
-                snprintf(e->buf, e->size, "%s: %s: %s", diag->file ? diag->file : "", diag->key ? diag->key : "",
-                         diag->message);
+                snprintf(e->buf, e->size, "%s: %s: %s", diag->file ? diag->file : "",
+                         diag->key ? diag->key : "", diag->message);
 }
 
 int runtime_validate(struct daemon *d, uint32_t id, struct ubc_diag_sink *diags) {
@@ -304,7 +305,8 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                 return -ENOENT;
         }
         if (g->type == UBC_GUEST_SLICE) {
-                snprintf(err, size, "Guest %u is a slice: it launches nothing; put processes in with 'ubcctl run'", id);
+                snprintf(err, size,
+                         "Guest %u is a slice: it launches nothing; put processes in with 'ubcctl run'", id);
                 return -EOPNOTSUPP;
         }
         if (g->type == UBC_GUEST_CONTAINER) {
@@ -312,13 +314,15 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                 return -EOPNOTSUPP;
         }
         if (g->apply_error) {
-                snprintf(err, size, "Guest %u: its limits are not in force (%s); it is not started outside them", id,
+                snprintf(err, size,
+                         "Guest %u: its limits are not in force (%s); it is not started outside them", id,
                          g->apply_message);
                 return -EIO;
         }
         run = run_find(d, id);
         if (run && run->state != RUN_STOPPED) {
-                snprintf(err, size, "Guest %u is already %s (PID %d)", id, run_state_name(run->state), (int) run->pid);
+                snprintf(err, size, "Guest %u is already %s (PID %d)", id, run_state_name(run->state),
+                         (int) run->pid);
                 return -EALREADY;
         }
         if (!cg_guest_exists(&d->root, id)) {
@@ -330,7 +334,8 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                 r = qemu_launch_validate(&lg, &sink);
         if (r < 0) {
                 if (!err[0])
-                        snprintf(err, size, "Guest %u: its [%s] settings are not usable", id, section_of(g->type));
+                        snprintf(err, size, "Guest %u: its [%s] settings are not usable", id,
+                                 section_of(g->type));
                 return r;
         }
         run = run_get(d, id, g->type);
@@ -351,14 +356,17 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
         (void) proc_start_ticks(pid, &run->start_ticks);
         r = watch(d, run);
         if (r < 0)
-                log_guest_errno(LOG_ERR, r, id, "Guest %u: cannot watch PID %d, its end will go unnoticed: %m", id,
+                log_guest_errno(LOG_ERR, r, id,
+                                "Guest %u: cannot watch PID %d, its end will go unnoticed: %m", id,
                                 (int) pid);
         r = persist(d, run);
         if (r < 0)
-                log_guest_errno(LOG_ERR, r, id,
-                                "Guest %u: cannot record PID %d in %s/%s; a restarted ubcd will not know it: %m", id,
-                                (int) pid, d->cfg.state_dir, LAUNCHED_DIR);
-        log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(g->type), (int) pid);
+                log_guest_errno(
+                        LOG_ERR, r, id,
+                        "Guest %u: cannot record PID %d in %s/%s; a restarted ubcd will not know it: %m", id,
+                        (int) pid, d->cfg.state_dir, LAUNCHED_DIR);
+        log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(g->type),
+                  (int) pid);
         *ret_pid = pid;
         return 0;
 }
@@ -392,7 +400,8 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) launch_guest_of(d, run->id, &lg);
         if (run->stop_phase == 1 && run->type == UBC_GUEST_VM) {
-                log_guest(LOG_NOTICE, run->id, "Guest %u did not power down in time; telling qemu to quit", run->id);
+                log_guest(LOG_NOTICE, run->id, "Guest %u did not power down in time; telling qemu to quit",
+                          run->id);
                 run->stop_phase = 2;
                 if (qemu_launch_quit(&lg, err, sizeof(err)) == 0)
                         return arm_stop_timer(d, run, QUIT_GRACE_US);
@@ -416,12 +425,13 @@ static int arm_stop_timer(struct daemon *d, struct guest_run *run, uint64_t afte
         run->stop_timer = sd_event_source_disable_unref(run->stop_timer);
         r = sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)
-                r = sd_event_add_time(d->event, &run->stop_timer, CLOCK_MONOTONIC, now + after_us, 0, on_stop_timer,
-                                      run);
+                r = sd_event_add_time(d->event, &run->stop_timer, CLOCK_MONOTONIC, now + after_us, 0,
+                                      on_stop_timer, run);
         return r;
 }
 
-int runtime_stop(struct daemon *d, uint32_t id, bool kill, unsigned *ret_deadline_s, char *err, size_t size) {
+int runtime_stop(struct daemon *d, uint32_t id, bool kill, unsigned *ret_deadline_s, char *err,
+                 size_t size) {
         struct guest_run *run = run_find(d, id);
         struct launch_guest lg;
         uint64_t timeout;
@@ -455,7 +465,8 @@ int runtime_stop(struct daemon *d, uint32_t id, bool kill, unsigned *ret_deadlin
                 err[0] = '\0';
                 return arm_stop_timer(d, run, 0);
         }
-        log_guest(LOG_INFO, id, "Guest %u: ACPI powerdown sent, quitting it in %" PRIu64 " s if it is still up", id,
+        log_guest(LOG_INFO, id,
+                  "Guest %u: ACPI powerdown sent, quitting it in %" PRIu64 " s if it is still up", id,
                   timeout / 1000000);
         return arm_stop_timer(d, run, timeout);
 }
@@ -484,8 +495,8 @@ static void adopt(struct daemon *d, uint32_t id, const char *buf) {
 
         if (!field(buf, "type", type, sizeof(type)) || !field(buf, "pid", pid_s, sizeof(pid_s)) ||
             !field(buf, "start_ticks", ticks_s, sizeof(ticks_s))) {
-                log_guest(LOG_WARNING, id, "Guest %u: '%s/%s/%u' is unreadable; forgetting it", id, d->cfg.state_dir,
-                          LAUNCHED_DIR, id);
+                log_guest(LOG_WARNING, id, "Guest %u: '%s/%s/%u' is unreadable; forgetting it", id,
+                          d->cfg.state_dir, LAUNCHED_DIR, id);
                 forget(d, id);
                 return;
         }
@@ -494,10 +505,12 @@ static void adopt(struct daemon *d, uint32_t id, const char *buf) {
         pid = (pid_t) atoi(pid_s);
         ticks = strtoull(ticks_s, NULL, 10);
         pidfd = pid > 1 ? (int) syscall(SYS_pidfd_open, pid, 0) : -1;
-        if (pidfd < 0 || proc_start_ticks(pid, &now_ticks) < 0 || now_ticks != ticks || !in_guest_cgroup(d, id, pid)) {
+        if (pidfd < 0 || proc_start_ticks(pid, &now_ticks) < 0 || now_ticks != ticks ||
+            !in_guest_cgroup(d, id, pid)) {
                 if (pidfd >= 0)
                         close(pidfd);
-                log_guest(LOG_NOTICE, id, "Guest %u (PID %d) ended while ubcd was not running", id, (int) pid);
+                log_guest(LOG_NOTICE, id, "Guest %u (PID %d) ended while ubcd was not running", id,
+                          (int) pid);
                 struct launch_guest lg;
                 (void) launch_guest_of(d, id, &lg);
                 if (t == UBC_GUEST_VM)
@@ -518,7 +531,8 @@ static void adopt(struct daemon *d, uint32_t id, const char *buf) {
         run->start_ticks = ticks;
         run->started_usec = strtoull(started_s, NULL, 10);
         if (watch(d, run) < 0)
-                log_guest(LOG_ERR, id, "Guest %u: cannot watch PID %d; its end will go unnoticed", id, (int) pid);
+                log_guest(LOG_ERR, id, "Guest %u: cannot watch PID %d; its end will go unnoticed", id,
+                          (int) pid);
         log_guest(LOG_INFO, id, "Guest %u (%s, PID %d) is running: taken over", id, type, (int) pid);
 }
 
@@ -538,7 +552,8 @@ static void adopt_all(struct daemon *d) {
                 ssize_t n;
 
                 /* files named by the bare ID; anything else (".ID.tmp") is not ours to read */
-                if (de->d_name[0] < '1' || de->d_name[0] > '9' || de->d_name[strspn(de->d_name, "0123456789")])
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+                    de->d_name[strspn(de->d_name, "0123456789")])
                         continue;
                 id = (uint32_t) strtoul(de->d_name, NULL, 10);
                 if (id < UBC_ID_MIN || id > UBC_ID_MAX)

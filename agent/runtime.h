@@ -25,7 +25,7 @@ struct guest_run {
         uint32_t id;
         enum ubc_guest_type type;
         enum run_state state;
-        pid_t pid;                      /* container init or qemu */
+        pid_t pid; /* container init or qemu */
         int pidfd;
         bool child;                     /* started by this ubcd: its exit status is ours to read */
         unsigned long long start_ticks; /* /proc/PID/stat starttime: tells a reused PID apart */

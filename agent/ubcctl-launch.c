@@ -30,8 +30,8 @@ static int guest_state(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, char 
                 uint64_t started, held, limit;
                 double cpu;
 
-                r = sd_bus_message_read(reply, LIST_ROW, &gid, &name, &type, &class, &state, &cgroup, &nprocs, &pid,
-                                        &started, &cpu, &held, &limit);
+                r = sd_bus_message_read(reply, LIST_ROW, &gid, &name, &type, &class, &state, &cgroup,
+                                        &nprocs, &pid, &started, &cpu, &held, &limit);
                 if (r <= 0)
                         break;
                 if (gid == id)
@@ -83,7 +83,8 @@ static int stop(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, bool quiet_i
                 if (streq(state, "stopped") || !state[0])
                         break;
                 if (time(NULL) > until) {
-                        fprintf(stderr, "Guest %" PRIu32 " is still %s after %" PRIu32 " s; see ubcd's log\n", id,
+                        fprintf(stderr,
+                                "Guest %" PRIu32 " is still %s after %" PRIu32 " s; see ubcd's log\n", id,
                                 state, deadline + STOP_SLACK_S);
                         return UBCCTL_EXIT_FAILED;
                 }

@@ -321,7 +321,8 @@ static void format_uptime(uint64_t started_usec, char *buf, size_t size) {
                 snprintf(buf, size, "%lluh%02llum", (unsigned long long) (s / 3600),
                          (unsigned long long) (s % 3600 / 60));
         else
-                snprintf(buf, size, "%llum%02llus", (unsigned long long) (s / 60), (unsigned long long) (s % 60));
+                snprintf(buf, size, "%llum%02llus", (unsigned long long) (s / 60),
+                         (unsigned long long) (s % 60));
 }
 
 static void format_memory(uint64_t held, uint64_t limit, char *buf, size_t size) {
@@ -359,8 +360,9 @@ int ubcctl_list(struct ubcctl *ctl) {
         for (;;) {
                 struct guest_row g;
 
-                r = sd_bus_message_read(reply, LIST_ROW, &g.id, &g.name, &g.type, &g.class, &g.state, &g.cgroup,
-                                        &g.nprocs, &g.pid, &g.started_usec, &g.cpu, &g.mem_held, &g.mem_limit);
+                r = sd_bus_message_read(reply, LIST_ROW, &g.id, &g.name, &g.type, &g.class, &g.state,
+                                        &g.cgroup, &g.nprocs, &g.pid, &g.started_usec, &g.cpu, &g.mem_held,
+                                        &g.mem_limit);
                 if (r < 0)
                         return ubcctl_bad_reply("ListGuests", r);
                 if (r == 0)

@@ -223,22 +223,14 @@ enum {
 };
 
 static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"config-dir", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, ARG_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, ARG_VERSION},
-        {"dry-run", no_argument, NULL, ARG_DRY_RUN},
-        {"save", no_argument, NULL, ARG_SAVE},
-        {"root", required_argument, NULL, ARG_ROOT},
-        {"failcnt", no_argument, NULL, ARG_FAILCNT},
-        {"since", required_argument, NULL, ARG_SINCE},
-        {"guest", required_argument, NULL, ARG_GUEST},
-        {"format", required_argument, NULL, ARG_FORMAT},
-        {"out", required_argument, NULL, ARG_OUT},
-        {"what", required_argument, NULL, ARG_WHAT},
-        {"kill", no_argument, NULL, ARG_KILL},
-        {},
+        {"socket", required_argument, NULL, 's'},      {"config-dir", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, ARG_JSON},         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION},   {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+        {"save", no_argument, NULL, ARG_SAVE},         {"root", required_argument, NULL, ARG_ROOT},
+        {"failcnt", no_argument, NULL, ARG_FAILCNT},   {"since", required_argument, NULL, ARG_SINCE},
+        {"guest", required_argument, NULL, ARG_GUEST}, {"format", required_argument, NULL, ARG_FORMAT},
+        {"out", required_argument, NULL, ARG_OUT},     {"what", required_argument, NULL, ARG_WHAT},
+        {"kill", no_argument, NULL, ARG_KILL},         {},
 };
 
 /* --guest 101 --guest 102, or --guest 101,102. */

@@ -10,7 +10,7 @@
 #define UBC_BUS_ERROR_NO_SUCH_GUEST "org.ubc.Error.NoSuchGuest"
 #define UBC_BUS_ERROR_INVALID       "org.ubc.Error.Invalid"       /* bad key or value; message says which */
 #define UBC_BUS_ERROR_KERNEL        "org.ubc.Error.KernelRefused" /* a cgroup write failed, rolled back */
-#define UBC_BUS_ERROR_STATE         "org.ubc.Error.State"  /* start of a running guest, stop of a stopped one */
+#define UBC_BUS_ERROR_STATE         "org.ubc.Error.State" /* start of a running guest, stop of a stopped one */
 #define UBC_BUS_ERROR_LAUNCH        "org.ubc.Error.Launch" /* the container or VM could not be started */
 
 /*
