@@ -209,6 +209,14 @@ static void empty_cgroup(struct daemon *d, uint32_t id, bool leftovers) {
                 }
 }
 
+/* A container's init is gone: the rest of it (monitor, leftovers, its cgroups and mounts). */
+static void container_cleanup(const struct launch_guest *lg) {
+        char err[256];
+
+        if (lxc_launch_kill(lg, err, sizeof(err)) < 0)
+                log_guest(LOG_WARNING, lg->id, "Guest %u: %s", lg->id, err);
+}
+
 static void guest_ended(struct daemon *d, struct guest_run *run, const siginfo_t *si) {
         struct launch_guest lg;
         bool asked = run->state == RUN_STOPPING;
@@ -230,6 +238,8 @@ static void guest_ended(struct daemon *d, struct guest_run *run, const siginfo_t
         (void) launch_guest_of(d, run->id, &lg);
         if (run->type == UBC_GUEST_VM)
                 qemu_launch_cleanup(&lg);
+        else
+                container_cleanup(&lg);
         empty_cgroup(d, run->id, true);
         forget(d, run->id);
         run_release(run);
@@ -287,6 +297,8 @@ int runtime_validate(struct daemon *d, uint32_t id, struct ubc_diag_sink *diags)
                 return -ENOENT;
         if (g->type == UBC_GUEST_VM)
                 return qemu_launch_validate(&lg, diags);
+        if (g->type == UBC_GUEST_CONTAINER)
+                return lxc_launch_validate(&lg, diags);
         return -EOPNOTSUPP;
 }
 
@@ -309,10 +321,6 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                          "Guest %u is a slice: it launches nothing; put processes in with 'ubcctl run'", id);
                 return -EOPNOTSUPP;
         }
-        if (g->type == UBC_GUEST_CONTAINER) {
-                snprintf(err, size, "Guest %u is a container: containers cannot be started yet", id);
-                return -EOPNOTSUPP;
-        }
         if (g->apply_error) {
                 snprintf(err, size,
                          "Guest %u: its limits are not in force (%s); it is not started outside them", id,
@@ -331,7 +339,7 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
         }
         r = launch_guest_of(d, id, &lg);
         if (r >= 0)
-                r = qemu_launch_validate(&lg, &sink);
+                r = runtime_validate(d, id, &sink);
         if (r < 0) {
                 if (!err[0])
                         snprintf(err, size, "Guest %u: its [%s] settings are not usable", id,
@@ -344,13 +352,25 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                 return -ENOMEM;
         }
 
-        r = qemu_launch_start(&lg, &pid, &pidfd, err, size);
+        if (g->type == UBC_GUEST_VM)
+                r = qemu_launch_start(&lg, &pid, &pidfd, err, size);
+        else {
+                /* liblxc daemonizes: the container's init is not our child, its pidfd still tells
+                 * when it ends. */
+                r = lxc_launch_start(&lg, &pid, err, size);
+                if (r >= 0 && (pidfd = (int) syscall(SYS_pidfd_open, pid, 0)) < 0) {
+                        r = -errno;
+                        snprintf(err, size, "container init %d is gone already: %s", (int) pid,
+                                 strerror(-r));
+                        (void) lxc_launch_kill(&lg, err + strlen(err), size - strlen(err));
+                }
+        }
         if (r < 0)
                 return r;
         run->type = g->type;
         run->pid = pid;
         run->pidfd = pidfd;
-        run->child = true;
+        run->child = g->type == UBC_GUEST_VM;
         run->state = RUN_RUNNING;
         run->started_usec = (uint64_t) time(NULL) * 1000000ULL;
         (void) proc_start_ticks(pid, &run->start_ticks);
@@ -385,6 +405,15 @@ static uint64_t stop_timeout_us(struct daemon *d, const struct guest_run *run) {
 }
 
 static void kill_now(struct daemon *d, struct guest_run *run) {
+        if (run->type == UBC_GUEST_CONTAINER) {
+                struct launch_guest lg;
+                char err[256];
+
+                (void) launch_guest_of(d, run->id, &lg);
+                if (lxc_launch_kill(&lg, err, sizeof(err)) < 0)
+                        log_guest(LOG_WARNING, run->id, "Guest %u: %s", run->id, err);
+                return;
+        }
         if (run->pidfd >= 0)
                 (void) syscall(SYS_pidfd_send_signal, run->pidfd, SIGKILL, NULL, 0);
         empty_cgroup(d, run->id, false);
@@ -458,9 +487,10 @@ int runtime_stop(struct daemon *d, uint32_t id, bool kill, unsigned *ret_deadlin
         }
         (void) launch_guest_of(d, id, &lg);
         run->stop_phase = 1;
-        r = qemu_launch_shutdown(&lg, err, size);
+        r = run->type == UBC_GUEST_VM ? qemu_launch_shutdown(&lg, err, size)
+                                      : lxc_launch_shutdown(&lg, err, size);
         if (r < 0) {
-                /* No QMP to ask: straight to the next step. */
+                /* Nothing to ask: straight to the next step. */
                 log_guest(LOG_NOTICE, id, "Guest %u: %s", id, err);
                 err[0] = '\0';
                 return arm_stop_timer(d, run, 0);
@@ -515,6 +545,8 @@ static void adopt(struct daemon *d, uint32_t id, const char *buf) {
                 (void) launch_guest_of(d, id, &lg);
                 if (t == UBC_GUEST_VM)
                         qemu_launch_cleanup(&lg);
+                else
+                        container_cleanup(&lg);
                 empty_cgroup(d, id, true);
                 forget(d, id);
                 return;
@@ -569,6 +601,28 @@ static void adopt_all(struct daemon *d) {
         closedir(dir);
 }
 
+/* A container liblxc says runs, with no record (ubcd crashed between start and writing it). */
+static void adopt_containers(struct daemon *d) {
+        for (size_t i = 0; i < d->n_guests; i++) {
+                const struct guest *g = &d->guests[i];
+                const struct guest_run *run = run_find(d, g->id);
+                struct launch_guest lg;
+                unsigned long long ticks = 0;
+                char buf[128];
+                pid_t pid;
+
+                if (g->type != UBC_GUEST_CONTAINER || (run && run->state != RUN_STOPPED))
+                        continue;
+                if (launch_guest_of(d, g->id, &lg) < 0 || lxc_launch_find(&lg, &pid) <= 0 ||
+                    proc_start_ticks(pid, &ticks) < 0)
+                        continue;
+                snprintf(buf, sizeof(buf), "type=container\npid=%d\nstart_ticks=%llu\n", (int) pid, ticks);
+                adopt(d, g->id, buf);
+                if ((run = run_find(d, g->id)) && run->state == RUN_RUNNING)
+                        (void) persist(d, run);
+        }
+}
+
 int runtime_init(struct daemon *d) {
         char path[512];
         sigset_t mask;
@@ -582,6 +636,7 @@ int runtime_init(struct daemon *d) {
         if (mkdir(path, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "Cannot make '%s': %m", path);
         adopt_all(d);
+        adopt_containers(d);
 
         /* onboot guests, in ID order; each start returns once its payload answers. */
         for (size_t i = 0; i < d->n_guests; i++) {

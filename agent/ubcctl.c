@@ -25,6 +25,8 @@ enum {
         CMD_REPORT = 1 << 6,        /* takes --guest and --format */
         CMD_GRAPH = 1 << 7,         /* takes --what */
         CMD_KILL = 1 << 8,          /* takes --kill */
+        CMD_CREATE = 1 << 9,        /* takes --template and --class */
+        CMD_FORCE = 1 << 10,        /* takes --force */
 };
 
 struct command {
@@ -52,6 +54,10 @@ static const struct command commands[] = {
         {"start", ubcctl_start, 1, 1, CMD_REMOTE},
         {"stop", ubcctl_stop, 1, 1, CMD_REMOTE | CMD_KILL},
         {"restart", ubcctl_restart, 1, 1, CMD_REMOTE | CMD_KILL},
+        {"create", ubcctl_create, 1, 1, CMD_CREATE},
+        {"destroy", ubcctl_destroy, 1, 1, CMD_REMOTE | CMD_FORCE},
+        {"enter", ubcctl_enter, 1, 1, 0},
+        {"exec", ubcctl_exec, 2, SIZE_MAX, CMD_OPTIONS_FIRST},
         {"report", ubcctl_report, 0, 0, CMD_HISTORY | CMD_REPORT},
         {"graph", ubcctl_graph, 1, 1, CMD_HISTORY | CMD_GRAPH},
 };
@@ -80,6 +86,13 @@ static void help(void) {
                "  stop ID [--kill]              Stop it: ACPI powerdown or halt, then quit, then kill;\n"
                "                                --kill: at once. Waits until it is down\n"
                "  restart ID [--kill]           Stop (if running), then start\n"
+               "  create ID --template T [--class C]\n"
+               "                                A container from STATE_DIR/template/T: writes\n"
+               "                                guests.d/ID.conf and unpacks its rootfs\n"
+               "  destroy ID [--force]          Remove a guest's file (and a container's rootfs);\n"
+               "                                --force stops a running one first\n"
+               "  enter ID                      A shell inside a running container\n"
+               "  exec ID -- CMD [ARGS...]      A command inside a running container; its exit status\n"
                "\n"
                "From the history ubcd records (RRD files; ubcd need not run):\n"
                "  report [--since 7d] [--guest ID]... [--format text|html|json] [--out DIR]\n"
@@ -220,17 +233,31 @@ enum {
         ARG_OUT,
         ARG_WHAT,
         ARG_KILL,
+        ARG_FORCE,
+        ARG_TEMPLATE,
+        ARG_CLASS,
 };
 
 static const struct option options[] = {
-        {"socket", required_argument, NULL, 's'},      {"config-dir", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, ARG_JSON},         {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, ARG_VERSION},   {"dry-run", no_argument, NULL, ARG_DRY_RUN},
-        {"save", no_argument, NULL, ARG_SAVE},         {"root", required_argument, NULL, ARG_ROOT},
-        {"failcnt", no_argument, NULL, ARG_FAILCNT},   {"since", required_argument, NULL, ARG_SINCE},
-        {"guest", required_argument, NULL, ARG_GUEST}, {"format", required_argument, NULL, ARG_FORMAT},
-        {"out", required_argument, NULL, ARG_OUT},     {"what", required_argument, NULL, ARG_WHAT},
-        {"kill", no_argument, NULL, ARG_KILL},         {},
+        {"socket", required_argument, NULL, 's'},
+        {"config-dir", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, ARG_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION},
+        {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+        {"save", no_argument, NULL, ARG_SAVE},
+        {"root", required_argument, NULL, ARG_ROOT},
+        {"failcnt", no_argument, NULL, ARG_FAILCNT},
+        {"since", required_argument, NULL, ARG_SINCE},
+        {"guest", required_argument, NULL, ARG_GUEST},
+        {"format", required_argument, NULL, ARG_FORMAT},
+        {"out", required_argument, NULL, ARG_OUT},
+        {"what", required_argument, NULL, ARG_WHAT},
+        {"kill", no_argument, NULL, ARG_KILL},
+        {"force", no_argument, NULL, ARG_FORCE},
+        {"template", required_argument, NULL, ARG_TEMPLATE},
+        {"class", required_argument, NULL, ARG_CLASS},
+        {},
 };
 
 /* --guest 101 --guest 102, or --guest 101,102. */
@@ -301,6 +328,15 @@ static int parse_options(int argc, char **argv, const char *optstring, struct ub
                         break;
                 case ARG_KILL:
                         ctl->kill = true;
+                        break;
+                case ARG_FORCE:
+                        ctl->force = true;
+                        break;
+                case ARG_TEMPLATE:
+                        ctl->template_name = optarg;
+                        break;
+                case ARG_CLASS:
+                        ctl->class_name = optarg;
                         break;
                 case ARG_ROOT:
                         if (!cg_root_name_is_valid(optarg))
@@ -420,6 +456,11 @@ int main(int argc, char **argv) {
         if ((ctl.n_guest_ids || ctl.format) && !(cmd->flags & CMD_REPORT))
                 return ubcctl_usage_error("'%s' goes with 'report', not '%s'",
                                           ctl.n_guest_ids ? "--guest" : "--format", cmd->name);
+        if ((ctl.template_name || ctl.class_name) && !(cmd->flags & CMD_CREATE))
+                return ubcctl_usage_error("'%s' goes with 'create', not '%s'",
+                                          ctl.template_name ? "--template" : "--class", cmd->name);
+        if (ctl.force && !(cmd->flags & CMD_FORCE))
+                return ubcctl_usage_error("'--force' goes with 'destroy', not '%s'", cmd->name);
         if (ctl.kill && !(cmd->flags & CMD_KILL))
                 return ubcctl_usage_error("'--kill' goes with 'stop' or 'restart', not '%s'", cmd->name);
         if (ctl.what && !(cmd->flags & CMD_GRAPH))

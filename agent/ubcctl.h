@@ -23,15 +23,18 @@ struct ubcctl {
         const char *root;       /* --root: the owned cgroup subtree, NULL for ubcd.conf's */
         char socket_path[256];  /* -s, or run_dir/ubcd.sock of ubcd.conf */
         bool json;
-        bool dry_run;        /* apply */
-        bool save;           /* set */
-        bool failcnt;        /* beancounters */
-        bool kill;           /* stop, restart */
-        const char *since;   /* report, graph: the window, e.g. "7d" */
-        const char *format;  /* report: text, html or json */
-        const char *out;     /* report: a folder; graph: a PNG file */
-        const char *what;    /* graph: cpu, memory or io */
-        uint32_t *guest_ids; /* report --guest, repeatable */
+        bool dry_run;              /* apply */
+        bool save;                 /* set */
+        bool failcnt;              /* beancounters */
+        bool kill;                 /* stop, restart */
+        bool force;                /* destroy */
+        const char *template_name; /* create */
+        const char *class_name;    /* create */
+        const char *since;         /* report, graph: the window, e.g. "7d" */
+        const char *format;        /* report: text, html or json */
+        const char *out;           /* report: a folder; graph: a PNG file */
+        const char *what;          /* graph: cpu, memory or io */
+        uint32_t *guest_ids;       /* report --guest, repeatable */
         size_t n_guest_ids;
         char **args; /* the command's arguments, after its name */
         size_t n_args;
@@ -69,6 +72,11 @@ int ubcctl_metrics(struct ubcctl *ctl);
 int ubcctl_start(struct ubcctl *ctl);
 int ubcctl_stop(struct ubcctl *ctl);
 int ubcctl_restart(struct ubcctl *ctl);
+/* Files of a guest and its container's rootfs (ubcctl-container.c); root only. */
+int ubcctl_create(struct ubcctl *ctl);
+int ubcctl_destroy(struct ubcctl *ctl);
+int ubcctl_enter(struct ubcctl *ctl);
+int ubcctl_exec(struct ubcctl *ctl);
 
 /* History, from the RRD files (ubcctl-report.c); they need no ubcd. */
 int ubcctl_report(struct ubcctl *ctl);

@@ -1,0 +1,119 @@
+#!/bin/sh
+# A container guest through ubcctl: create from a busybox template (progress, guest file),
+# start puts its init in the guest's cgroup subtree, a memory hog inside is stopped at the
+# guest's limit, it survives a kill -9 of ubcd and is taken over, stop leaves no process,
+# cgroup or mount, destroy refuses a running one and then leaves nothing; bad input is a
+# clear error with no half-made guest.
+. "${UBC_SOURCE_ROOT:-.}/tests/lib.sh"
+need_root
+[ -x "$UBCD" ] && [ -x "$UBCCTL" ] || skip_all "ubcd or ubcctl not built"
+command -v lxc-start >/dev/null || skip_all "lxc is not installed"
+command -v busybox >/dev/null || skip_all "busybox-static is not installed"
+ldd "$(command -v busybox)" >/dev/null 2>&1 && skip_all "busybox is not static (install busybox-static)"
+command -v jq >/dev/null || skip_all "jq not installed"
+is_v2 && skip_all "containers are tested on v1 here; the v2 VM has no lxc"
+MK_TEMPLATE=${UBC_SOURCE_ROOT:-.}/tests/helpers/mk-busybox-template.sh
+
+make_test_dir
+chmod 755 "$TEST_DIR" # an unprivileged container's root must reach its rootfs
+printf '[agent]\ninterval = 1s\nstate_dir = %s\nrun_dir = %s\nroot = %s\n' "$STATE" "$RUN" "$TEST_ROOT" \
+        >"$CFG/ubcd.conf"
+cat >"$CFG/policies.d/t.policy" <<'POLICY'
+[class small]
+memory = 48M:64M
+swap = 0
+tasks = 64
+POLICY
+[ "$(awk '$1 == "SwapTotal:" { print $2 }' /proc/meminfo)" = 0 ] && sed -i '/^swap = 0$/d' "$CFG/policies.d/t.policy"
+
+# As t-lxc: root's subordinate ids for an unprivileged container, added only for this run.
+SUBID_LINE=root:100000:65536
+added_subid=
+if command -v newuidmap >/dev/null; then
+        for f in /etc/subuid /etc/subgid; do
+                grep -qx "$SUBID_LINE" "$f" 2>/dev/null && continue
+                echo "$SUBID_LINE" >>"$f"
+                added_subid="$added_subid $f"
+        done
+fi
+ct_cleanup() {
+        [ -n "$UBCD_PID" ] && "$UBCCTL" -s "$SOCK" stop 701 --kill >/dev/null 2>&1
+        "$UBCCTL" -c "$CFG" destroy 701 >/dev/null 2>&1
+        for f in $added_subid; do
+                n=$(grep -nx "$SUBID_LINE" "$f" | tail -1 | cut -d: -f1)
+                [ -n "$n" ] && sed -i "${n}d" "$f"
+        done
+        cleanup
+        for m in $(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts); do
+                cg_rmtree "$m/$TEST_ROOT"
+        done
+}
+trap ct_cleanup EXIT
+
+sh "$MK_TEMPLATE" "$STATE" >/dev/null
+check "ubcd starts" start_ubcd -v || exit 1
+state() { ctl list 2>/dev/null | awk -v id="$1" '$1 == id { print $5 }'; }
+list_pid() { ctl --json list 2>/dev/null | jq ".[] | select(.id == $1) | .pid // empty"; }
+mem_dir() { echo "$(cg_root_dir memory)/$1"; }
+
+# --- bad input first: nothing half-made ---
+check "create without a template is refused" sh -c '! "$1" -c "$2" create 702 --template nope.tar.gz 2>"$3/err"' \
+        _ "$UBCCTL" "$CFG" "$TEST_DIR"
+check "  naming what is missing" grep -q "nope.tar.gz" "$TEST_DIR/err"
+check "  leaving no guest file" test ! -e "$CFG/guests.d/702.conf"
+check "  and no container folder" test ! -e "$STATE/lxc/702"
+head -c 3000 "$STATE/template/busybox.tar.gz" >"$STATE/template/cut.tar.gz"
+check "a corrupt tarball is refused" sh -c '! "$1" -c "$2" create 702 --template cut.tar.gz 2>/dev/null' _ "$UBCCTL" "$CFG"
+check "  leaving nothing" sh -c '[ ! -e "$1/guests.d/702.conf" ] && [ ! -e "$2/lxc/702" ]' _ "$CFG" "$STATE"
+check "an unknown class is refused" sh -c '! "$1" -c "$2" create 702 --template busybox.tar.gz --class gold 2>/dev/null' \
+        _ "$UBCCTL" "$CFG"
+
+# --- create, start ---
+"$UBCCTL" -c "$CFG" create 701 --template busybox.tar.gz --class small >"$TEST_DIR/create.out" 2>&1
+check "create unpacks with a progress line" grep -q "Unpacking busybox.tar.gz: 100%" "$TEST_DIR/create.out"
+check "  and writes guests.d/701.conf" grep -qx "type = container" "$CFG/guests.d/701.conf"
+check "ubcd makes 701's cgroup with the class's limit" wait_for 10 sh -c '[ "$(cat "$1/memory.limit_in_bytes" 2>/dev/null)" = 67108864 ]' \
+        _ "$(mem_dir 701)"
+out=$(ctl start 701 2>&1)
+pid=$(echo "$out" | sed -n 's/^Guest 701 started, PID \([0-9]*\)$/\1/p')
+check "start prints the init's PID" test -n "$pid"
+check "its init is in 701's cgroup subtree (lxc/cgroup.procs)" grep -qx "$pid" "$(mem_dir 701)/lxc/cgroup.procs"
+check_eq "it runs as the mapped root, uid 100000" 100000 "$(awk '/^Uid:/ { print $2 }' /proc/"$pid"/status)"
+check_eq "list shows it running with its PID" "running $pid" "$(state 701) $(list_pid 701)"
+check "a second start is refused" sh -c '! "$1" -s "$2" start 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
+
+# --- the guest's limit holds inside ---
+"$UBCCTL" -c "$CFG" exec 701 -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived' >"$TEST_DIR/hog.out" 2>&1
+check "a 100M hog inside the 64M container is killed" sh -c '! grep -q survived "$1"' _ "$TEST_DIR/hog.out"
+check "memory.failcnt of 701 rose" sh -c '[ "$(cat "$1/memory.failcnt")" -gt 0 ]' _ "$(mem_dir 701)"
+check_eq "exec gives the command's exit status" 7 "$("$UBCCTL" -c "$CFG" exec 701 -- sh -c 'exit 7' >/dev/null 2>&1; echo $?)"
+check "its init survived the hog" kill -0 "$pid"
+
+# --- kill -9 of ubcd ---
+kill -9 "$UBCD_PID"
+wait "$UBCD_PID" 2>/dev/null
+UBCD_PID=
+check "the container outlives ubcd" kill -0 "$pid"
+check "ubcd comes back" start_ubcd -v
+check_eq "list shows 701 running again, same PID" "running $pid" "$(state 701) $(list_pid 701)"
+check "destroy of a running container is refused" sh -c '! "$1" -c "$2" -s "$3" destroy 701 2>"$4/err"' \
+        _ "$UBCCTL" "$CFG" "$SOCK" "$TEST_DIR"
+check "  saying so" grep -q "Guest 701 is running; stop it first, or destroy it with --force" "$TEST_DIR/err"
+
+# --- stop: nothing left ---
+check "stop returns once it is down" ctl stop 701
+check "no init left" sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
+check "no lxc cgroup below 701" test ! -d "$(mem_dir 701)/lxc"
+check_eq "701's own cgroup stays, empty" "" "$(cat "$(mem_dir 701)/cgroup.procs")"
+check_eq "no mount below its rootfs" 0 "$(grep -c " $STATE/lxc/701/rootfs" /proc/self/mountinfo)"
+check_eq "list shows it stopped" stopped "$(state 701)"
+check "a stop of a stopped container is refused" sh -c '! "$1" -s "$2" stop 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
+check "destroy" "$UBCCTL" -c "$CFG" -s "$SOCK" destroy 701
+check "  leaves no rootfs" test ! -e "$STATE/lxc/701"
+check "  and no guest file" test ! -e "$CFG/guests.d/701.conf"
+check "ubcd is still running" kill -0 "$UBCD_PID"
+if [ "$tap_failed" != 0 ]; then
+        diag "ubcd's log:"
+        grep -v ': debug: ' "$TEST_DIR/ubcd.log" | tail -n 30 | sed 's/^/#   /'
+fi
+tap_done
