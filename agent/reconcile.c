@@ -62,6 +62,10 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
         }
 
         r = fresh ? cg_apply_new(&d->root, g->id, d->plan, &res) : cg_apply(&d->root, g->id, d->plan, &res);
+        /* The sampler reads limits only every few sweeps: the next one shows what was written
+         * (or restored) now. */
+        if (res.n_written > 0 || r < 0)
+                sampler_refresh(d->acct.sampler, g->id);
         if (r < 0 && fresh) {
                 /* Nothing runs in it yet: rather no cgroup than one with half a policy. The next
                  * pass makes it again. */
