@@ -332,6 +332,15 @@ static bool file_due(const struct sampler_guest *g, enum sampler_file f) {
         return every <= 1 || g->refresh || (g->sweeps + g->id) % every == 0;
 }
 
+/* Whether pids.current, read this sweep in the hierarchy that holds cgroup.procs, says the
+ * guest has no task: then cgroup.procs is empty and need not be opened (on v1 it is opened
+ * afresh each sweep, which costs several reads of a kept descriptor). A task that moves in
+ * meanwhile is seen next sweep, as if it had come a moment later. */
+static bool no_tasks(const struct sampler *s, const struct sampler_raw *raw) {
+        return s->hier_fd[UBC_CTRL_PIDS] >= 0 && (raw->have & BIT(SF_PIDS_CURRENT)) &&
+               raw->v[SF_PIDS_CURRENT] == 0;
+}
+
 /* One pass over the guest's files. -ENODEV if a descriptor belongs to a removed cgroup. */
 static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampler_raw *raw,
                         struct guest_stat *st) {
@@ -340,6 +349,11 @@ static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampl
 
                 if (!file_due(g, f)) {
                         raw->have |= g->last.have & BIT(f);
+                        continue;
+                }
+                if (f == SF_PROCS && no_tasks(s, raw)) {
+                        raw->n_pids = 0;
+                        raw->have |= BIT(f);
                         continue;
                 }
                 r = guest_read(s, g, f);

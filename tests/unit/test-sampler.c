@@ -362,6 +362,25 @@ static void test_limits_read_every_few_sweeps(void **state) {
         assert_int_equal(bc.limit[BC_NUMPROC], BC_UNLIMITED);
 }
 
+static void test_no_tasks_no_procs(void **state) {
+        struct fake *f = *state;
+        struct bc_sample bc;
+
+        /* pids.current 0: an empty guest, whose task rows are present and 0 without a look at
+         * cgroup.procs (here, inconsistently, listing this process). */
+        put_v2_guest(f, 106, true);
+        put(f, UBC_CTRL_PIDS, 106, "pids.current", "0\n");
+        assert_int_equal(sampler_sample(f->sampler, 106, &bc, NULL), 0);
+        assert_row(&bc, BC_NUMPROC, 0, BC_UNLIMITED, BC_UNLIMITED);
+        assert_row(&bc, BC_NUMFILE, 0, BC_UNLIMITED, BC_UNLIMITED);
+        assert_row(&bc, BC_PRIVVMPAGES, 0, BC_UNLIMITED, BC_UNLIMITED);
+
+        /* A task: cgroup.procs is read again. */
+        put(f, UBC_CTRL_PIDS, 106, "pids.current", "1\n");
+        assert_int_equal(sampler_sample(f->sampler, 106, &bc, NULL), 0);
+        assert_tasks_rows(&bc);
+}
+
 static void test_guest_removed_and_remade(void **state) {
         struct fake *f = *state;
         struct bc_sample bc, untouched;
@@ -611,6 +630,7 @@ int main(void) {
                 FAKE_TEST(test_v2_absent_files, setup_v2),
                 FAKE_TEST(test_second_sweep_rereads, setup_v2),
                 FAKE_TEST(test_limits_read_every_few_sweeps, setup_v2),
+                FAKE_TEST(test_no_tasks_no_procs, setup_v2),
                 FAKE_TEST(test_guest_removed_and_remade, setup_v2),
                 FAKE_TEST(test_v1_rows, setup_v1),
                 FAKE_TEST(test_v1_remade, setup_v1),
