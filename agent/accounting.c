@@ -199,7 +199,8 @@ void accounting_sweep(struct daemon *d) {
                 struct bc_state *st, before;
                 uint32_t failed = 0;
 
-                stats[n] = (struct guest_stat){};
+                /* sampler_sample() writes stats[n] whole on success: no zeroing here, which
+                 * touched 1.5 MiB more per sweep. */
                 r = sampler_sample(a->sampler, id, &sample, &stats[n]);
                 if (r == -ENOENT)
                         continue; /* its cgroup is not there now; reconcile makes it again */
