@@ -112,23 +112,26 @@ static void load_state(struct accounting *a) {
         log_info("Beancounters of %zu guest%s restored from '%s'", n, n == 1 ? "" : "s", a->state_path);
 }
 
-/* The whole output of a formatter, in memory, to be written in one step. */
+struct format_job {
+        int (*format)(FILE *f, const struct bc_table_entry *e, size_t n);
+        const struct bc_table_entry *entries;
+        size_t n;
+};
+
+static int format_fill(FILE *f, void *userdata) {
+        const struct format_job *job = userdata;
+
+        return job->format(f, job->entries, job->n);
+}
+
+/* The output of a formatter, streamed into a temporary that replaces 'path' in one step: the
+ * tables are some 4 MiB at 1000 guests, which need not be held in memory first. */
 static int format_to_file(const char *path, bool durable,
                           int (*format)(FILE *f, const struct bc_table_entry *e, size_t n),
                           const struct bc_table_entry *entries, size_t n) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        int r;
+        struct format_job job = {format, entries, n};
 
-        if (!f)
-                return -ENOMEM;
-        r = format(f, entries, n);
-        if (fclose(f) != 0 && r >= 0)
-                r = -ENOMEM;
-        if (r < 0)
-                return r;
-        return write_file_atomic(path, buf, len, 0644, durable);
+        return write_file_atomic_stream(path, 0644, durable, format_fill, &job);
 }
 
 int accounting_save_state(struct accounting *a) {
@@ -197,7 +200,8 @@ void accounting_sweep(struct daemon *d) {
                 struct bc_state *st, before;
                 uint32_t failed = 0;
 
-                stats[n] = (struct guest_stat){};
+                /* sampler_sample() writes stats[n] whole on success: no zeroing here, which
+                 * touched 1.5 MiB more per sweep. */
                 r = sampler_sample(a->sampler, id, &sample, &stats[n]);
                 if (r == -ENOENT)
                         continue; /* its cgroup is not there now; reconcile makes it again */

@@ -49,6 +49,9 @@ struct daemon {
         sd_event_source *reload_timer; /* debounces inotify bursts */
         sd_event_source *housekeeping_timer;
         unsigned housekeeping_ticks;
+        /* A guest was refused since the last retry: reconcile_failed() has work. Scanning
+         * 1000 guest records every interval to find none showed up in profiles. */
+        bool retry_pending;
         sd_event_source *watch[3]; /* config dir, policies.d, guests.d */
         sd_event_source *watchdog_timer;
 

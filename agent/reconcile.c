@@ -10,7 +10,9 @@
 
 /* Records a failure and logs it only when it differs from the last one, so a periodic
  * retry does not flood the log with the same refusal. */
-static void guest_set_error(struct guest *g, int error, const char *message) {
+static void guest_set_error(struct daemon *d, struct guest *g, int error, const char *message) {
+        if (error < 0)
+                d->retry_pending = true;
         if (g->apply_error == error && streq(g->apply_message, message))
                 return;
         g->apply_error = error;
@@ -42,7 +44,7 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                         r = cg_guest_create_for(&d->root, &d->host, g->id, d->plan);
                 if (r < 0) {
                         snprintf(msg, sizeof(msg), "failed to create its cgroup: %s", strerror(-r));
-                        guest_set_error(g, r, msg);
+                        guest_set_error(d, g, r, msg);
                         goto finish;
                 }
                 fresh = r > 0;
@@ -56,12 +58,16 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                 if (r < 0) {
                         snprintf(msg, sizeof(msg), "cannot map its limits to cgroup files: %s",
                                  strerror(-r));
-                        guest_set_error(g, r, msg);
+                        guest_set_error(d, g, r, msg);
                         goto finish;
                 }
         }
 
         r = fresh ? cg_apply_new(&d->root, g->id, d->plan, &res) : cg_apply(&d->root, g->id, d->plan, &res);
+        /* The sampler reads limits only every few sweeps: the next one shows what was written
+         * (or restored) now. */
+        if (res.n_written > 0 || r < 0)
+                sampler_refresh(d->acct.sampler, g->id);
         if (r < 0 && fresh) {
                 /* Nothing runs in it yet: rather no cgroup than one with half a policy. The next
                  * pass makes it again. */
@@ -83,14 +89,14 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                                                : "restored its previous values");
                 } else
                         snprintf(msg, sizeof(msg), "failed to apply its limits: %s", strerror(-r));
-                guest_set_error(g, r, msg);
+                guest_set_error(d, g, r, msg);
                 goto finish;
         }
 
         if (res.n_written > 0)
                 log_guest(LOG_INFO, g->id, "Guest %u: %u cgroup value%s applied", g->id, res.n_written,
                           res.n_written == 1 ? "" : "s");
-        guest_set_error(g, 0, "");
+        guest_set_error(d, g, 0, "");
         r = 0;
 finish:
         limits_done(&eff);
@@ -155,15 +161,19 @@ static void reconcile_stale(struct daemon *d) {
 }
 
 void reconcile_all(struct daemon *d) {
+        d->retry_pending = false; /* set again by every guest refused now */
         for (size_t i = 0; i < d->n_guests; i++)
                 (void) reconcile_guest(d, &d->guests[i]);
         reconcile_stale(d);
 }
 
 void reconcile_failed(struct daemon *d) {
-        for (size_t i = 0; i < d->n_guests; i++)
-                if (d->guests[i].apply_error < 0)
-                        (void) reconcile_guest(d, &d->guests[i]);
+        if (d->retry_pending) {
+                d->retry_pending = false;
+                for (size_t i = 0; i < d->n_guests; i++)
+                        if (d->guests[i].apply_error < 0)
+                                (void) reconcile_guest(d, &d->guests[i]);
+        }
         /* Listing every guest's directory finds new orphans; only loads and the full pass make
          * them, so in between only the known ones need a look. */
         if (d->n_orphans > 0)

@@ -19,13 +19,61 @@ void bc_format_openvz_header(FILE *f) {
         fprintf(f, OPENVZ_HEAD_FMT, "uid", "resource", "held", "maxheld", "barrier", "limit", "failcnt");
 }
 
-void bc_format_openvz_row(FILE *f, uint32_t id, bool first, const char *resource, const struct bc_row *row) {
-        char uid[16] = "";
+/* Decimal digits of v ending just before 'end'; returns where they start. The tables are
+ * some 9000 rows and 45000 samples at 1000 guests, every sweep: printf's format parsing was a
+ * fifth of ubcd's CPU time, so the fixed layouts are put together by hand. */
+static char *u64_digits(char *end, uint64_t v) {
+        do {
+                *--end = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v);
+        return end;
+}
 
-        if (first)
-                snprintf(uid, sizeof(uid), "%" PRIu32 ":", id);
-        fprintf(f, OPENVZ_ROW_FMT, uid, resource, row->held, row->maxheld, row->barrier, row->limit,
-                row->failcnt);
+/* n bytes of s right-aligned in 'width' columns at p. */
+static char *put_right(char *p, const char *str, size_t n, size_t width) {
+        if (n < width) {
+                memset(p, ' ', width - n);
+                p += width - n;
+        }
+        return mempcpy(p, str, n);
+}
+
+void bc_format_openvz_row(FILE *f, uint32_t id, bool first, const char *resource, const struct bc_row *row) {
+        const uint64_t v[] = {row->held, row->maxheld, row->barrier, row->limit, row->failcnt};
+        size_t rlen = strlen(resource);
+        char line[256], *p = line;
+
+        if (rlen > 64) {
+                char uid[16] = "";
+
+                if (first)
+                        snprintf(uid, sizeof(uid), "%" PRIu32 ":", id);
+                fprintf(f, OPENVZ_ROW_FMT, uid, resource, row->held, row->maxheld, row->barrier, row->limit,
+                        row->failcnt);
+                return;
+        }
+        /* OPENVZ_ROW_FMT, the same bytes. */
+        if (first) {
+                char uid[12], *u = uid + sizeof(uid);
+
+                *--u = ':';
+                u = u64_digits(u, id);
+                p = put_right(p, u, (size_t) (uid + sizeof(uid) - u), 10);
+        } else
+                p = put_right(p, "", 0, 10);
+        p = mempcpy(p, "  ", 2);
+        p = mempcpy(p, resource, rlen);
+        if (rlen < 12)
+                p = put_right(p, "", 0, 12 - rlen);
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                char digits[20], *d = u64_digits(digits + sizeof(digits), v[i]);
+
+                *p++ = ' ';
+                p = put_right(p, d, (size_t) (digits + sizeof(digits) - d), 20);
+        }
+        *p++ = '\n';
+        fwrite(line, 1, (size_t) (p - line), f);
 }
 
 int bc_format_openvz(FILE *f, const struct bc_table_entry *entries, size_t n) {
@@ -60,8 +108,16 @@ static const struct {
 };
 
 int bc_format_openmetrics(FILE *f, const struct bc_table_entry *entries, size_t n) {
+        const char *res[_BC_MAX];
+        size_t reslen[_BC_MAX], plen;
+        char line[256], *p;
+
         if (!f || (n > 0 && !entries))
                 return -EINVAL;
+        for (unsigned r = 0; r < _BC_MAX; r++) {
+                res[r] = bc_resource_name(r);
+                reslen[r] = strlen(res[r]); /* a dozen letters: fits the line with any value */
+        }
 
         /* OpenMetrics wants each family's samples together, after its TYPE; a counter's
          * sample carries the _total suffix its family name lacks. */
@@ -70,16 +126,32 @@ int bc_format_openmetrics(FILE *f, const struct bc_table_entry *entries, size_t 
 
                 fprintf(f, "# TYPE %s %s\n# HELP %s %s.\n", metrics[m].name, metrics[m].type,
                         metrics[m].name, metrics[m].help);
-                for (size_t i = 0; i < n; i++)
+                /* "NAME[_total]{guest=\"": the same for every sample of the family. */
+                plen = (size_t) snprintf(line, sizeof(line), "%s%s{guest=\"", metrics[m].name,
+                                         counter ? "_total" : "");
+                for (size_t i = 0; i < n; i++) {
+                        char idbuf[12], *id = u64_digits(idbuf + sizeof(idbuf), entries[i].id);
+                        size_t idlen = (size_t) (idbuf + sizeof(idbuf) - id);
+
                         for (unsigned r = 0; r < _BC_MAX; r++) {
                                 const char *row = (const char *) &entries[i].rows[r];
                                 uint64_t v;
 
                                 memcpy(&v, row + metrics[m].offset, sizeof(v));
-                                fprintf(f, "%s%s{guest=\"%" PRIu32 "\",resource=\"%s\"} %" PRIu64 "\n",
-                                        metrics[m].name, counter ? "_total" : "", entries[i].id,
-                                        bc_resource_name(r), v);
+                                p = line + plen;
+                                p = mempcpy(p, id, idlen);
+                                p = mempcpy(p, "\",resource=\"", 12);
+                                p = mempcpy(p, res[r], reslen[r]);
+                                p = mempcpy(p, "\"} ", 3);
+                                {
+                                        char digits[20], *d = u64_digits(digits + sizeof(digits), v);
+
+                                        p = mempcpy(p, d, (size_t) (digits + sizeof(digits) - d));
+                                }
+                                *p++ = '\n';
+                                fwrite(line, 1, (size_t) (p - line), f);
                         }
+                }
         }
         fputs("# EOF\n", f);
         if (ferror(f))

@@ -39,6 +39,20 @@ const struct sampler_file_spec sampler_files[_SF_MAX] = {
         [SF_PROCS] = {UBC_CTRL_PIDS, "cgroup.procs", "cgroup.procs"},
 };
 
+unsigned sampler_file_every(enum sampler_file f) {
+        switch (f) {
+        case SF_PIDS_MAX:
+        case SF_MEM_HIGH:
+        case SF_MEM_MAX:
+        case SF_SWAP_MAX:
+                return SAMPLER_LIMITS_EVERY;
+        case SF_MEM_STAT:
+                return SAMPLER_MEMSTAT_EVERY;
+        default:
+                return 1;
+        }
+}
+
 bool sampler_file_resolve(const struct sampler *s, enum sampler_file f, int *ret_dirfd,
                           const char **ret_name) {
         unsigned h = sampler_files[f].hier;

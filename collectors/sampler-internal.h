@@ -54,15 +54,45 @@ struct sampler_file_spec {
 
 extern const struct sampler_file_spec sampler_files[_SF_MAX];
 
+/* What one sweep read of one guest, before it becomes rows; kept per guest, since files read
+ * only every few sweeps (sampler_file_every) stand in with their last values between reads. */
+struct sampler_raw {
+        uint64_t v[_SF_MAX]; /* single-number files */
+        uint64_t have;       /* bit per enum sampler_file read and parsed (this sweep or kept) */
+        uint64_t pids_events_max;
+        uint64_t mem_events_max, mem_events_oom_kill;
+        uint64_t mem_events_found;
+        uint64_t swap_events[2]; /* max, fail */
+        uint64_t swap_events_found;
+        uint64_t mem_stat[7];
+        uint64_t mem_stat_found;
+        uint64_t oom_kill;
+        uint64_t cpu_stat[4];
+        uint64_t cpu_stat_found;
+        size_t n_pids;
+};
+
 /* One guest's open files. fd[] is -EBADF where not opened (yet) or absent. */
 struct sampler_guest {
         uint32_t id;
         bool open;
-        dev_t dir_dev; /* the guest's directory in the primary hierarchy when opened */
+        bool refresh;    /* the next sample reads every file, whatever its period */
+        uint32_t sweeps; /* samples taken since the guest was (re)opened */
+        dev_t dir_dev;   /* the guest's directory in the primary hierarchy when opened */
         ino_t dir_ino;
         uint32_t absent; /* bit per enum sampler_file the kernel (or the tree) does not have */
         int fd[_SF_MAX];
+        struct sampler_raw last; /* the previous sample, for files not read this time */
 };
+
+/* Files read only every so many sweeps, their last values standing in between: the limits
+ * (ubcd wrote them, and says so with sampler_refresh(); only someone writing the cgroup files by
+ * hand is seen late) and memory.stat (the kernel walks the hierarchy to make it on v1 and
+ * flushes per-CPU statistics on v2, several times the cost of a one-number file; shmpages and
+ * v2 kmemsize come from it). Returns 1 for a file read every sweep. */
+#define SAMPLER_LIMITS_EVERY  6
+#define SAMPLER_MEMSTAT_EVERY 3
+unsigned sampler_file_every(enum sampler_file f);
 
 /* Largest statistics file read whole: v1 blkio files grow by five lines per device. */
 #define SAMPLER_BUF_MAX 16384

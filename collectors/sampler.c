@@ -20,23 +20,6 @@
  * pages); anything this large is no limit in practice. */
 #define V1_UNLIMITED_FROM (UINT64_C(1) << 62)
 
-/* What one sweep read of one guest, before it becomes rows. */
-struct raw {
-        uint64_t v[_SF_MAX]; /* single-number files */
-        uint64_t have;       /* bit per enum sampler_file read and parsed this sweep */
-        uint64_t pids_events_max;
-        uint64_t mem_events_max, mem_events_oom_kill;
-        uint64_t mem_events_found;
-        uint64_t swap_events[2]; /* max, fail */
-        uint64_t swap_events_found;
-        uint64_t mem_stat[7];
-        uint64_t mem_stat_found;
-        uint64_t oom_kill;
-        uint64_t cpu_stat[4];
-        uint64_t cpu_stat_found;
-        size_t n_pids;
-};
-
 static const char *const pids_events_keys[] = {"max"};
 static const char *const mem_events_keys[] = {"max", "oom_kill"};
 static const char *const swap_events_keys[] = {"max", "fail"};
@@ -128,6 +111,8 @@ static void guest_close(struct sampler *s, struct sampler_guest *g) {
                 }
         g->open = false;
         g->absent = 0;
+        g->refresh = true;
+        g->sweeps = 0;
 }
 
 void sampler_free(struct sampler *s) {
@@ -179,11 +164,26 @@ static int guest_get(struct sampler *s, uint32_t id, struct sampler_guest **ret)
         memmove(&s->guests[i + 1], &s->guests[i], (s->n_guests - i) * sizeof(*g));
         s->n_guests++;
         g = &s->guests[i];
-        *g = (struct sampler_guest){.id = id};
+        *g = (struct sampler_guest){.id = id, .refresh = true};
         for (size_t f = 0; f < _SF_MAX; f++)
                 g->fd[f] = -EBADF;
         *ret = g;
         return 0;
+}
+
+void sampler_refresh(struct sampler *s, uint32_t id) {
+        size_t i;
+
+        if (!s)
+                return;
+        if (id == 0) {
+                for (i = 0; i < s->n_guests; i++)
+                        s->guests[i].refresh = true;
+                return;
+        }
+        i = guest_index(s, id);
+        if (i < s->n_guests && s->guests[i].id == id)
+                s->guests[i].refresh = true;
 }
 
 void sampler_forget(struct sampler *s, uint32_t id) {
@@ -245,7 +245,8 @@ static int keyed(const char *buf, const char *const *keys, size_t n, uint64_t *v
 }
 
 /* Parses s->buf as file f into raw and st. */
-static int parse_file(struct sampler *s, enum sampler_file f, struct raw *raw, struct guest_stat *st) {
+static int parse_file(struct sampler *s, enum sampler_file f, struct sampler_raw *raw,
+                      struct guest_stat *st) {
         bool v1 = file_version(s, f) == CG_VERSION_V1;
         const char *buf = s->buf;
         uint64_t found = 0, vals[2] = {};
@@ -323,10 +324,39 @@ static int parse_file(struct sampler *s, enum sampler_file f, struct raw *raw, s
         return r < 0 ? r : 0;
 }
 
+/* Whether file f of the guest is read this sweep. Guests take turns by ID, so that each sweep
+ * reads the slow files of a share of them rather than all of them every few sweeps. */
+static bool file_due(const struct sampler_guest *g, enum sampler_file f) {
+        unsigned every = sampler_file_every(f);
+
+        return every <= 1 || g->refresh || (g->sweeps + g->id) % every == 0;
+}
+
+/* Whether pids.current, read this sweep in the hierarchy that holds cgroup.procs, says the
+ * guest has no task: then cgroup.procs is empty and need not be opened (on v1 it is opened
+ * afresh each sweep, which costs several reads of a kept descriptor). A task that moves in
+ * meanwhile is seen next sweep, as if it had come a moment later. */
+static bool no_tasks(const struct sampler *s, const struct sampler_raw *raw) {
+        return s->hier_fd[UBC_CTRL_PIDS] >= 0 && (raw->have & BIT(SF_PIDS_CURRENT)) &&
+               raw->v[SF_PIDS_CURRENT] == 0;
+}
+
 /* One pass over the guest's files. -ENODEV if a descriptor belongs to a removed cgroup. */
-static int sample_files(struct sampler *s, struct sampler_guest *g, struct raw *raw, struct guest_stat *st) {
+static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampler_raw *raw,
+                        struct guest_stat *st) {
         for (enum sampler_file f = 0; f < _SF_MAX; f++) {
-                int r = guest_read(s, g, f);
+                int r;
+
+                if (!file_due(g, f)) {
+                        raw->have |= g->last.have & BIT(f);
+                        continue;
+                }
+                if (f == SF_PROCS && no_tasks(s, raw)) {
+                        raw->n_pids = 0;
+                        raw->have |= BIT(f);
+                        continue;
+                }
+                r = guest_read(s, g, f);
 
                 if (r == -ENODEV)
                         return r;
@@ -343,7 +373,7 @@ static int sample_files(struct sampler *s, struct sampler_guest *g, struct raw *
         return 0;
 }
 
-static void rows_pids(const struct raw *raw, struct bc_sample *bc) {
+static void rows_pids(const struct sampler_raw *raw, struct bc_sample *bc) {
         if (raw->have & BIT(SF_PIDS_CURRENT)) {
                 bc->held[BC_NUMPROC] = raw->v[SF_PIDS_CURRENT];
                 bc->present |= 1u << BC_NUMPROC;
@@ -360,7 +390,7 @@ static void rows_pids(const struct raw *raw, struct bc_sample *bc) {
         }
 }
 
-static void rows_swap(const struct raw *raw, bool v1, struct bc_sample *bc) {
+static void rows_swap(const struct sampler_raw *raw, bool v1, struct bc_sample *bc) {
         const uint64_t have = raw->have;
 
         if (!v1) {
@@ -401,7 +431,7 @@ static void rows_swap(const struct raw *raw, bool v1, struct bc_sample *bc) {
         }
 }
 
-static void rows_kmem(const struct raw *raw, bool v1, struct bc_sample *bc) {
+static void rows_kmem(const struct sampler_raw *raw, bool v1, struct bc_sample *bc) {
         static const unsigned parts[] = {MS_KERNEL_STACK, MS_SLAB, MS_PERCPU, MS_SOCK, MS_PAGETABLES};
         uint64_t found = raw->have & BIT(SF_MEM_STAT) ? raw->mem_stat_found : 0;
         uint64_t sum = 0;
@@ -432,7 +462,7 @@ static void rows_kmem(const struct raw *raw, bool v1, struct bc_sample *bc) {
         }
 }
 
-static void rows_memory(const struct raw *raw, bool v1, struct bc_sample *bc) {
+static void rows_memory(const struct sampler_raw *raw, bool v1, struct bc_sample *bc) {
         const uint64_t have = raw->have;
 
         if (have & BIT(SF_MEM_CURRENT)) {
@@ -475,7 +505,7 @@ static void rows_memory(const struct raw *raw, bool v1, struct bc_sample *bc) {
         rows_kmem(raw, v1, bc);
 }
 
-static void stat_cpu(const struct sampler *s, const struct raw *raw, struct guest_stat *st) {
+static void stat_cpu(const struct sampler *s, const struct sampler_raw *raw, struct guest_stat *st) {
         bool v1 = file_version(s, SF_CPU_STAT) == CG_VERSION_V1;
         uint64_t found = raw->have & BIT(SF_CPU_STAT) ? raw->cpu_stat_found : 0;
 
@@ -499,7 +529,7 @@ int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, str
         struct sampler_guest *g;
         struct bc_sample bc;
         struct guest_stat st;
-        struct raw raw;
+        struct sampler_raw raw;
         char name[16];
         int r;
 
@@ -534,7 +564,9 @@ int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, str
                         g->dir_ino = dir.st_ino;
                 }
 
-                raw = (struct raw){};
+                /* Files not due this sweep keep what they last read. */
+                raw = g->last;
+                raw.have = 0;
                 st = (struct guest_stat){};
                 r = sample_files(s, g, &raw, &st);
                 if (r != -ENODEV)
@@ -549,6 +581,9 @@ int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, str
         }
         if (r < 0)
                 return r;
+        g->last = raw;
+        g->sweeps++;
+        g->refresh = false;
 
         bc = (struct bc_sample){};
         for (size_t i = 0; i < _BC_MAX; i++)

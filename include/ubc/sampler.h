@@ -1,6 +1,7 @@
 /* The accounting sampler: reads every guest's cgroup statistics each interval through file
  * descriptors kept open between sweeps (pread at offset 0), reopening only when a cgroup was
- * made anew; adds per-task counters summed with libproc2. No logging, no global state. */
+ * made anew; the limits and memory.stat only every few sweeps (see sampler_refresh); adds
+ * per-task counters summed with libproc2. No logging, no global state. */
 #pragma once
 
 #include <stdbool.h>
@@ -37,6 +38,11 @@ void sampler_free(struct sampler *s);
  * whose cgroup was removed and made again gets them reopened. -ENOENT if its cgroup is not
  * there now (a guest vanishing mid-sweep), which the caller skips without an error. */
 int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, struct guest_stat *ret_stat);
+/* Makes the next sample of a guest (id 0: of every guest) read every file, those read only
+ * every few sweeps too (its limits, memory.stat): for after its limits were written. Between
+ * such calls a limit changed behind ubcd's back shows within SAMPLER_LIMITS_EVERY (6) sweeps,
+ * shmpages (and kmemsize on v2) lag by up to 3 sweeps. */
+void sampler_refresh(struct sampler *s, uint32_t id);
 /* Closes what was kept open for a guest that is gone. */
 void sampler_forget(struct sampler *s, uint32_t id);
 /* Per-task part only (lockedpages, privvmpages, numfile), for the given PIDs; exposed for the

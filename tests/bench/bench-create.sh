@@ -9,7 +9,13 @@
 # Each runs RUNS times (default 3) under its own new root; the median is reported. Prints
 # numbers, never pass/fail; exits non-zero only when something could not be measured.
 #
+# --steady SECONDS measures ubcd at rest instead: one ubcd with the N guests and interval =
+# 10s, from its second sweep on, RUNS windows of SECONDS each (utime + stime from
+# /proc/PID/stat, so waiting for a CPU does not count); prints each window's share of one
+# core, the median, and ubcd's RSS.
+#
 #   bench-create.sh [-n GUESTS] [-r RUNS] [--floor PATH] [--no-cgtools] [--no-strace]
+#   bench-create.sh --steady SECONDS [-n GUESTS] [-r RUNS]
 #
 # Needs root and a writable cgroup hierarchy. Creates only ubc-bench-<pid>-* cgroups and
 # removes them (also on failure or interrupt), kills only the processes it started.
@@ -24,6 +30,7 @@ UBCD=${UBCD:-${UBC_BUILD_ROOT:-build}/agent/ubcd}
 UBCCTL=${UBCCTL:-${UBC_BUILD_ROOT:-build}/agent/ubcctl}
 DO_CGTOOLS=1
 DO_STRACE=1
+STEADY=0
 
 while [ $# -gt 0 ]; do
         case $1 in
@@ -32,11 +39,12 @@ while [ $# -gt 0 ]; do
         --floor) FLOOR=$2; shift 2 ;;
         --no-cgtools) DO_CGTOOLS=0; shift ;;
         --no-strace) DO_STRACE=0; shift ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --steady) STEADY=$2; shift 2 ;;
+        -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-create: unknown argument '$1'" >&2; exit 2 ;;
         esac
 done
-case $N$RUNS in *[!0-9]*) echo "bench-create: -n and -r take numbers" >&2; exit 2 ;; esac
+case $N$RUNS$STEADY in *[!0-9]*) echo "bench-create: -n and -r take numbers" >&2; exit 2 ;; esac
 [ "$N" -ge 1 ] && [ "$RUNS" -ge 1 ] || { echo "bench-create: -n and -r must be >= 1" >&2; exit 2; }
 LAST_ID=$((FIRST_ID + N - 1))
 
@@ -478,20 +486,80 @@ median() { # numbers as arguments
         printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-echo "# ubc benchmark: create and configure $N guests (IDs $FIRST_ID..$LAST_ID), cold start, median of $RUNS"
-echo "# host: $(uname -r), $(nproc) CPUs, cgroup $([ $V2 = 1 ] && echo v2 || echo v1) at $MOUNT"
-echo "# guest file ($N like it):"
-guest_file $FIRST_ID | sed 's/^/#   /'
-[ -z "$IOW_FILE" ] && echo "# io.weight: not supported on this host (no $([ $V2 = 1 ] && echo io.weight || echo blkio.weight) file and no active BFQ scheduler), left out"
-[ $SWAP = 0 ] && echo "# swap: no swap accounting on this host, left out"
-[ -z "$DISK" ] && echo "# io.limit: no real disk found, left out"
-echo "# writes per guest ($N_WRITES):"
-sed 's/^/#   /' "$WORK/writes"
-echo "# this list: $PLAN_NOTE"
+if [ "$STEADY" = 0 ]; then
+        echo "# ubc benchmark: create and configure $N guests (IDs $FIRST_ID..$LAST_ID), cold start, median of $RUNS"
+        echo "# host: $(uname -r), $(nproc) CPUs, cgroup $([ $V2 = 1 ] && echo v2 || echo v1) at $MOUNT"
+        echo "# guest file ($N like it):"
+        guest_file $FIRST_ID | sed 's/^/#   /'
+        [ -z "$IOW_FILE" ] && echo "# io.weight: not supported on this host (no $([ $V2 = 1 ] && echo io.weight || echo blkio.weight) file and no active BFQ scheduler), left out"
+        [ $SWAP = 0 ] && echo "# swap: no swap accounting on this host, left out"
+        [ -z "$DISK" ] && echo "# io.limit: no real disk found, left out"
+        echo "# writes per guest ($N_WRITES):"
+        sed 's/^/#   /' "$WORK/writes"
+        echo "# this list: $PLAN_NOTE"
+fi
 
 for path in "$MOUNT/$ROOT_PREFIX" "$MOUNT"/*/"$ROOT_PREFIX"-*; do
         [ -e "$path" ] && die "$path exists already"
 done
+
+# ---------------------------------------------------------------------------------------------
+# --steady: ubcd at rest with N guests, sampling every 10 s.
+
+cpu_ticks() { # PID -> utime + stime in clock ticks
+        awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+if [ "$STEADY" -gt 0 ]; then
+        HZ=$(getconf CLK_TCK)
+        dir=$WORK/steady
+        root=$ROOT_PREFIX-a
+        mkdir -p "$dir/state" "$dir/run"
+        printf '[agent]\ninterval = 10s\n' >"$CFG/ubcd.conf"
+        echo "# ubc benchmark: ubcd at rest with $N guests, interval 10s, $RUNS windows of $STEADY s"
+        echo "# host: $(uname -r), $(nproc) CPUs, cgroup $([ $V2 = 1 ] && echo v2 || echo v1) at $MOUNT"
+        "$UBCD" -f -c "$CFG" --state-dir "$dir/state" --run-dir "$dir/run" --root "$root" \
+                --driver cgroupfs 2>"$dir/log" &
+        UBCD_PID=$!
+        # Start-up (creating every cgroup) and the first sweep, which opens the sampler's
+        # files, are not the steady state: the windows start after the second sweep.
+        sweeps=0
+        last=
+        for ((i = 0; i < 60000 && sweeps < 2; i++)); do
+                kill -0 "$UBCD_PID" 2>/dev/null || { tail -n 20 "$dir/log" | sed 's/^/#   /'; die "ubcd exited"; }
+                m=$(stat -c %Y.%y "$dir/run/user_beancounters" 2>/dev/null)
+                if [ -n "$m" ] && [ "$m" != "$last" ]; then
+                        sweeps=$((sweeps + 1))
+                        last=$m
+                fi
+                nap 0.05
+        done
+        [ $sweeps = 2 ] || die "ubcd wrote no beancounter table twice within 3000 s"
+        rows=$(grep -c ':  *kmemsize' "$dir/run/user_beancounters")
+        [ "$rows" = "$N" ] || die "the table holds $rows guests, expected $N"
+        declare -a PCT=()
+        for ((run = 1; run <= RUNS; run++)); do
+                c0=$(cpu_ticks "$UBCD_PID")
+                now_us
+                t0=$NOW
+                nap "$STEADY"
+                c1=$(cpu_ticks "$UBCD_PID")
+                now_us
+                pct=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v t=$((NOW - t0)) 'BEGIN { printf "%.3f", c / hz / (t / 1e6) * 100 }')
+                PCT+=("$pct")
+                echo "#   window $run/$RUNS: $((c1 - c0)) ticks of CPU in $(((NOW - t0) / 1000)) ms: $pct% of one core"
+        done
+        RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$UBCD_PID/status")
+        FDS=$(ls "/proc/$UBCD_PID/fd" | wc -l)
+        med=$(printf '%s\n' "${PCT[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+        echo "RESULT steady_core_pct=$med guests=$N interval_s=10 window_s=$STEADY windows=$RUNS rss_kib=$RSS_KB fds=$FDS"
+        echo "ubcd at rest, $N guests, a sweep every 10 s: $med% of one core (median of $RUNS windows of $STEADY s; goal < 0.5%), VmRSS $((RSS_KB / 1024)) MiB, $FDS descriptors open"
+        grep -q ': error: ' "$dir/log" && { echo "# ubcd logged errors:"; grep ': error: ' "$dir/log" | head -n 5 | sed 's/^/#   /'; }
+        stop_pid "$UBCD_PID"
+        UBCD_PID=
+        echo "rerun: $0 --steady $STEADY -n $N -r $RUNS"
+        exit 0
+fi
 
 declare -a A_US=() Z_US=() B_US=() C_US=() RSS=() HWM=() LIST=() A_CPU=() Z_CPU=() B_CPU=() C_CPU=()
 for ((run = 1; run <= RUNS; run++)); do

@@ -321,6 +321,66 @@ static void test_second_sweep_rereads(void **state) {
         assert_int_equal(bc.held[BC_PHYSPAGES], 1);
 }
 
+static void test_limits_read_every_few_sweeps(void **state) {
+        struct fake *f = *state;
+        struct bc_sample bc;
+        unsigned n;
+
+        put_v2_guest(f, 105, true);
+        assert_int_equal(sampler_sample(f->sampler, 105, &bc, NULL), 0);
+        assert_int_equal(bc.limit[BC_PHYSPAGES], 262144);
+
+        /* A limit written behind the sampler's back shows within SAMPLER_LIMITS_EVERY sweeps,
+         * shmem within 3; the counters meanwhile are read every sweep. */
+        put(f, UBC_CTRL_MEMORY, 105, "memory.max", "4096000\n");
+        put(f, UBC_CTRL_MEMORY, 105, "memory.stat", "anon 1\nkernel 9\nshmem 40960\n");
+        for (n = 1; n <= 6; n++) {
+                put(f, UBC_CTRL_MEMORY, 105, "memory.current", n % 2 ? "4096\n" : "8192\n");
+                assert_int_equal(sampler_sample(f->sampler, 105, &bc, NULL), 0);
+                assert_int_equal(bc.held[BC_PHYSPAGES], n % 2 ? 1 : 2);
+                assert_row(&bc, BC_NUMPROC, 5, BC_UNLIMITED, BC_UNLIMITED); /* kept, still there */
+                if (n >= 3)
+                        assert_int_equal(bc.held[BC_SHMPAGES], 10);
+                if (bc.limit[BC_PHYSPAGES] == 1000)
+                        break;
+        }
+        assert_true(n <= 6);
+        assert_int_equal(bc.limit[BC_PHYSPAGES], 1000);
+
+        /* After sampler_refresh (ubcd applied limits), the next sweep shows them. */
+        put(f, UBC_CTRL_MEMORY, 105, "memory.max", "8192000\n");
+        put(f, UBC_CTRL_PIDS, 105, "pids.max", "77\n");
+        sampler_refresh(f->sampler, 105);
+        assert_int_equal(sampler_sample(f->sampler, 105, &bc, NULL), 0);
+        assert_int_equal(bc.limit[BC_PHYSPAGES], 2000);
+        assert_int_equal(bc.limit[BC_NUMPROC], 77);
+
+        /* The same for every guest at once. */
+        put(f, UBC_CTRL_PIDS, 105, "pids.max", "max\n");
+        sampler_refresh(f->sampler, 0);
+        assert_int_equal(sampler_sample(f->sampler, 105, &bc, NULL), 0);
+        assert_int_equal(bc.limit[BC_NUMPROC], BC_UNLIMITED);
+}
+
+static void test_no_tasks_no_procs(void **state) {
+        struct fake *f = *state;
+        struct bc_sample bc;
+
+        /* pids.current 0: an empty guest, whose task rows are present and 0 without a look at
+         * cgroup.procs (here, inconsistently, listing this process). */
+        put_v2_guest(f, 106, true);
+        put(f, UBC_CTRL_PIDS, 106, "pids.current", "0\n");
+        assert_int_equal(sampler_sample(f->sampler, 106, &bc, NULL), 0);
+        assert_row(&bc, BC_NUMPROC, 0, BC_UNLIMITED, BC_UNLIMITED);
+        assert_row(&bc, BC_NUMFILE, 0, BC_UNLIMITED, BC_UNLIMITED);
+        assert_row(&bc, BC_PRIVVMPAGES, 0, BC_UNLIMITED, BC_UNLIMITED);
+
+        /* A task: cgroup.procs is read again. */
+        put(f, UBC_CTRL_PIDS, 106, "pids.current", "1\n");
+        assert_int_equal(sampler_sample(f->sampler, 106, &bc, NULL), 0);
+        assert_tasks_rows(&bc);
+}
+
 static void test_guest_removed_and_remade(void **state) {
         struct fake *f = *state;
         struct bc_sample bc, untouched;
@@ -437,6 +497,7 @@ static void test_v1_rows(void **state) {
         put(f, UBC_CTRL_MEMORY, 201, "memory.memsw.usage_in_bytes", "4096\n");
         put(f, UBC_CTRL_MEMORY, 201, "memory.memsw.limit_in_bytes", V1_UNLIMITED "\n");
         put(f, UBC_CTRL_MEMORY, 201, "memory.limit_in_bytes", V1_UNLIMITED "\n");
+        sampler_refresh(f->sampler, 201); /* limits written: what ubcd says after applying */
         assert_int_equal(sampler_sample(f->sampler, 201, &bc, &st), 0);
         assert_row(&bc, BC_SWAPPAGES, 0, BC_UNLIMITED, BC_UNLIMITED);
         assert_row(&bc, BC_PHYSPAGES, 2, BC_UNLIMITED, BC_UNLIMITED);
@@ -568,6 +629,8 @@ int main(void) {
                 FAKE_TEST(test_v2_rows, setup_v2),
                 FAKE_TEST(test_v2_absent_files, setup_v2),
                 FAKE_TEST(test_second_sweep_rereads, setup_v2),
+                FAKE_TEST(test_limits_read_every_few_sweeps, setup_v2),
+                FAKE_TEST(test_no_tasks_no_procs, setup_v2),
                 FAKE_TEST(test_guest_removed_and_remade, setup_v2),
                 FAKE_TEST(test_v1_rows, setup_v1),
                 FAKE_TEST(test_v1_remade, setup_v1),
