@@ -24,6 +24,7 @@
 #include "launcher.h"
 #include "template.h"
 #include "ubc/macro.h"
+#include "ubc/units.h"
 
 /* Where an unprivileged container's ids live on the host, as on Proxmox VE. */
 #define LXC_SHIFT 100000u
@@ -69,23 +70,6 @@ static void msleep(unsigned ms) {
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
-}
-
-static bool parse_yes_no(const char *v, bool *ret) {
-        static const char *const yes[] = {"yes", "true", "1", "on"};
-        static const char *const no[] = {"no", "false", "0", "off"};
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(v, yes[i]) == 0) {
-                        *ret = true;
-                        return true;
-                }
-        for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(v, no[i]) == 0) {
-                        *ret = false;
-                        return true;
-                }
-        return false;
 }
 
 /* RFC 1123 names, at most 63 characters: what the UTS namespace and DHCP clients take. */
@@ -180,7 +164,7 @@ static int parse_settings(const struct launch_guest *g, struct ubc_diag_sink *di
                                 failed = true;
                         }
                 } else if (streq(p->key, "privileged")) {
-                        if (!parse_yes_no(v, &s.privileged)) {
+                        if (unit_parse_bool(v, &s.privileged) < 0) {
                                 diag_error(diags, g->file, p->line, p->key,
                                            "'%.64s' is not a boolean, must be yes or no", v);
                                 failed = true;

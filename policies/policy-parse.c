@@ -410,23 +410,6 @@ static void handle_limit_key(struct parser *p, const struct limit_key *k, const 
         l->source[k->key] = (uint8_t) source;
 }
 
-static bool parse_bool(const char *v, bool *ret) {
-        static const char *const yes[] = {"yes", "true", "1", "on"};
-        static const char *const no[] = {"no", "false", "0", "off"};
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(v, yes[i]) == 0) {
-                        *ret = true;
-                        return true;
-                }
-        for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(v, no[i]) == 0) {
-                        *ret = false;
-                        return true;
-                }
-        return false;
-}
-
 static bool name_is_printable(const char *s) {
         for (; *s; s++)
                 if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e)
@@ -478,7 +461,7 @@ static void handle_guest_key(struct parser *p, enum guest_key gk, const char *na
                 break;
 
         case GUEST_KEY_ONBOOT:
-                if (!parse_bool(value, &g->onboot)) {
+                if (unit_parse_bool(value, &g->onboot) < 0) {
                         perr(p, name, "'%.64s' is not a boolean, must be yes or no", value);
                         return;
                 }

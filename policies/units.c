@@ -110,6 +110,23 @@ int unit_parse_size(const char *s, uint64_t *ret) {
         return 0;
 }
 
+int unit_parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = {"yes", "true", "1", "on"};
+        static const char *const no[] = {"no", "false", "0", "off"};
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 int unit_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
         const char *end;
         uint64_t v;

@@ -1,6 +1,7 @@
 /* Pure parsers and formatters for policy values: sizes, CPU counts, CPU lists. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,6 +10,8 @@
 /* "512M", "2G", "1048576", "unlimited" (UBC_UNLIMITED). K/M/G/T are powers of 1024.
  * -EINVAL malformed, -ERANGE overflow. */
 int unit_parse_size(const char *s, uint64_t *ret);
+/* yes/no, true/false, on/off, 1/0 (any case); -EINVAL otherwise. */
+int unit_parse_bool(const char *s, bool *ret);
 /* Unsigned decimal in [min, max]; -EINVAL malformed, -ERANGE outside. */
 int unit_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 /* CPUs as a decimal with up to 2 places ("1.5", "0.25", "0" = none) to a quota per
