@@ -17,3 +17,6 @@ int ubcctl_call(const struct ubcctl *ctl, sd_bus *bus, const char *method, sd_bu
                 const char *types, ...);
 /* A reply that does not read as bus.h says: prints it, returns UBCCTL_EXIT_FAILED. */
 int ubcctl_bad_reply(const char *method, int r);
+/* A guest's state as `list` shows it ("running", "idle", ...) into buf, "" if ubcd lists no
+ * such guest; an exit status. */
+int ubcctl_guest_state(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, char *buf, size_t size);

@@ -134,31 +134,14 @@ out:
 /* "running", "stopped", ... as ubcd lists it; "" when ubcd does not answer or lists no such
  * guest. */
 static void state_from_ubcd(struct ubcctl *ctl, uint32_t id, char *buf, size_t size) {
-        _cleanup_message_ sd_bus_message *reply = NULL;
         _cleanup_bus_ sd_bus *bus = NULL;
         struct stat st;
-        int r;
 
         buf[0] = '\0';
         /* No socket: ubcd is not running, and liblxc is asked instead. */
         if (stat(ctl->socket_path, &st) < 0 || !S_ISSOCK(st.st_mode) || ubcctl_connect(ctl, &bus) != 0)
                 return;
-        if (ubcctl_call(ctl, bus, "ListGuests", &reply, NULL) != 0)
-                return;
-        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(usssssuutdtt)");
-        while (r >= 0) {
-                const char *name, *type, *class, *state, *cgroup;
-                uint32_t gid, nprocs, pid;
-                uint64_t started, held, limit;
-                double cpu;
-
-                r = sd_bus_message_read(reply, "(usssssuutdtt)", &gid, &name, &type, &class, &state, &cgroup,
-                                        &nprocs, &pid, &started, &cpu, &held, &limit);
-                if (r <= 0)
-                        break;
-                if (gid == id)
-                        snprintf(buf, size, "%s", state);
-        }
+        (void) ubcctl_guest_state(ctl, bus, id, buf, size);
 }
 
 int ubcctl_destroy(struct ubcctl *ctl) {

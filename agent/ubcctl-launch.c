@@ -15,8 +15,7 @@
 #define POLL_MS      200
 #define STOP_SLACK_S 5 /* beyond ubcd's own deadline: its last step and the exit being noticed */
 
-/* The guest's state as `list` shows it, into buf; an exit status. */
-static int guest_state(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, char *buf, size_t size) {
+int ubcctl_guest_state(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, char *buf, size_t size) {
         _cleanup_message_ sd_bus_message *reply = NULL;
         int r = ubcctl_call(ctl, bus, "ListGuests", &reply, NULL);
 
@@ -63,7 +62,7 @@ static int stop(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, bool quiet_i
         int r;
 
         if (quiet_if_stopped) {
-                r = guest_state(ctl, bus, id, state, sizeof(state));
+                r = ubcctl_guest_state(ctl, bus, id, state, sizeof(state));
                 if (r != 0)
                         return r;
                 if (streq(state, "stopped"))
@@ -77,7 +76,7 @@ static int stop(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, bool quiet_i
                 return ubcctl_bad_reply("Stop", r);
         until = time(NULL) + (time_t) deadline + STOP_SLACK_S;
         for (;;) {
-                r = guest_state(ctl, bus, id, state, sizeof(state));
+                r = ubcctl_guest_state(ctl, bus, id, state, sizeof(state));
                 if (r != 0)
                         return r;
                 if (streq(state, "stopped") || !state[0])
