@@ -46,14 +46,20 @@ static struct bc_state *state_get(struct accounting *a, uint32_t id) {
         return &a->states[i];
 }
 
+static int entry_cmp(const void *a, const void *b) {
+        const struct bc_table_entry *x = a, *y = b;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The table is sorted by id, as the guests are: `list` looks up every guest in it. */
 const struct bc_table_entry *accounting_entry(const struct accounting *a, uint32_t id, size_t *ret_index) {
-        for (size_t i = 0; i < a->n_table; i++)
-                if (a->table[i].id == id) {
-                        if (ret_index)
-                                *ret_index = i;
-                        return &a->table[i];
-                }
-        return NULL;
+        struct bc_table_entry key = {.id = id};
+        const struct bc_table_entry *e =
+                a->n_table ? bsearch(&key, a->table, a->n_table, sizeof(*a->table), entry_cmp) : NULL;
+
+        if (e && ret_index)
+                *ret_index = (size_t) (e - a->table);
+        return e;
 }
 
 static int read_whole(const char *path, char **ret) {

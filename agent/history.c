@@ -295,11 +295,16 @@ static int guest_cmp(const void *a, const void *b) {
         return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static struct guest_history *guest_find(const struct history *h, uint32_t id) {
+        struct guest_history key = {.id = id};
+
+        return h->n_guests ? bsearch(&key, h->guests, h->n_guests, sizeof(*h->guests), guest_cmp) : NULL;
+}
+
 static struct guest_history *guest_get(struct history *h, uint32_t id) {
-        struct guest_history key = {.id = id}, *g, *v;
+        struct guest_history *g = guest_find(h, id), *v;
         size_t i = 0;
 
-        g = h->n_guests ? bsearch(&key, h->guests, h->n_guests, sizeof(*h->guests), guest_cmp) : NULL;
         if (g)
                 return g;
         v = reallocarray(h->guests, h->n_guests + 1, sizeof(*v));
@@ -486,8 +491,7 @@ void history_free(struct history *h) {
 }
 
 double history_guest_cpu(struct history *h, uint32_t id) {
-        for (size_t i = 0; h && i < h->n_guests; i++)
-                if (h->guests[i].id == id)
-                        return h->guests[i].cpu;
-        return NAN;
+        const struct guest_history *g = h ? guest_find(h, id) : NULL;
+
+        return g ? g->cpu : NAN;
 }
