@@ -127,8 +127,6 @@ static int method_errors(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_send(NULL, reply, NULL);
 }
 
-#define LIST_ROW "(usssssuutdtt)"
-
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         struct daemon *d = userdata;
@@ -137,7 +135,7 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', LIST_ROW);
+        r = sd_bus_message_open_container(reply, 'a', UBC_BUS_LIST_ROW);
         for (size_t i = 0; r >= 0 && i < d->n_guests; i++) {
                 const struct guest *g = &d->guests[i];
                 const struct guest_run *run = runtime_get(d, g->id);
@@ -149,9 +147,9 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
                 (void) cg_guest_path(&d->root, UBC_CTRL_MEMORY, g->id, path, sizeof(path));
                 guest_memory(d, g->id, &held, &limit);
-                r = sd_bus_message_append(reply, LIST_ROW, g->id, g->name, ubc_guest_type_name(g->type),
-                                          g->class_name, state, path, nprocs, up ? (uint32_t) run->pid : 0,
-                                          up ? run->started_usec : 0,
+                r = sd_bus_message_append(reply, UBC_BUS_LIST_ROW, g->id, g->name,
+                                          ubc_guest_type_name(g->type), g->class_name, state, path, nprocs,
+                                          up ? (uint32_t) run->pid : 0, up ? run->started_usec : 0,
                                           history_guest_cpu(d->acct.history, g->id), held, limit);
         }
         for (size_t i = 0; r >= 0 && i < d->n_orphans; i++) {
@@ -162,8 +160,8 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 (void) cg_guest_path(&d->root, UBC_CTRL_MEMORY, d->orphans[i], path, sizeof(path));
                 (void) cg_guest_nprocs(&d->root, d->orphans[i], &nprocs);
                 guest_memory(d, d->orphans[i], &held, &limit);
-                r = sd_bus_message_append(reply, LIST_ROW, d->orphans[i], "", "", "", "orphan", path, nprocs,
-                                          (uint32_t) 0, (uint64_t) 0,
+                r = sd_bus_message_append(reply, UBC_BUS_LIST_ROW, d->orphans[i], "", "", "", "orphan", path,
+                                          nprocs, (uint32_t) 0, (uint64_t) 0,
                                           history_guest_cpu(d->acct.history, d->orphans[i]), held, limit);
         }
         if (r >= 0)
@@ -693,7 +691,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Status", "", "sssuu", method_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reload", "", "uu", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Errors", "", "as", method_errors, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ListGuests", "", "a" LIST_ROW, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListGuests", "", "a" UBC_BUS_LIST_ROW, method_list, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Start", "u", "u", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Stop", "ub", "u", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Show", "u", "a(ssssss)", method_show, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -11,33 +11,8 @@
 #include "ubcctl-bus.h"
 #include "ubcctl.h"
 
-#define LIST_ROW     "(usssssuutdtt)"
 #define POLL_MS      200
 #define STOP_SLACK_S 5 /* beyond ubcd's own deadline: its last step and the exit being noticed */
-
-int ubcctl_guest_state(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, char *buf, size_t size) {
-        _cleanup_message_ sd_bus_message *reply = NULL;
-        int r = ubcctl_call(ctl, bus, "ListGuests", &reply, NULL);
-
-        if (r != 0)
-                return r;
-        buf[0] = '\0';
-        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, LIST_ROW);
-        while (r >= 0) {
-                const char *name, *type, *class, *state, *cgroup;
-                uint32_t gid, nprocs, pid;
-                uint64_t started, held, limit;
-                double cpu;
-
-                r = sd_bus_message_read(reply, LIST_ROW, &gid, &name, &type, &class, &state, &cgroup,
-                                        &nprocs, &pid, &started, &cpu, &held, &limit);
-                if (r <= 0)
-                        break;
-                if (gid == id)
-                        snprintf(buf, size, "%s", state);
-        }
-        return r < 0 ? ubcctl_bad_reply("ListGuests", r) : 0;
-}
 
 static int start(const struct ubcctl *ctl, sd_bus *bus, uint32_t id) {
         _cleanup_message_ sd_bus_message *reply = NULL;

@@ -336,7 +336,27 @@ static void format_memory(uint64_t held, uint64_t limit, char *buf, size_t size)
         snprintf(buf, size, "%s/%s", h, l);
 }
 
-#define LIST_ROW "(usssssuutdtt)"
+/* One row of ListGuests' reply: 1, 0 at the end, or -errno. */
+static int list_row_read(sd_bus_message *reply, struct guest_row *g) {
+        return sd_bus_message_read(reply, UBC_BUS_LIST_ROW, &g->id, &g->name, &g->type, &g->class, &g->state,
+                                   &g->cgroup, &g->nprocs, &g->pid, &g->started_usec, &g->cpu, &g->mem_held,
+                                   &g->mem_limit);
+}
+
+int ubcctl_guest_state(const struct ubcctl *ctl, sd_bus *bus, uint32_t id, char *buf, size_t size) {
+        _cleanup_message_ sd_bus_message *reply = NULL;
+        struct guest_row g;
+        int r = ubcctl_call(ctl, bus, "ListGuests", &reply, NULL);
+
+        if (r != 0)
+                return r;
+        buf[0] = '\0';
+        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, UBC_BUS_LIST_ROW);
+        while (r >= 0 && (r = list_row_read(reply, &g)) > 0)
+                if (g.id == id)
+                        snprintf(buf, size, "%s", g.state);
+        return r < 0 ? ubcctl_bad_reply("ListGuests", r) : 0;
+}
 
 int ubcctl_list(struct ubcctl *ctl) {
         static const char *const headers[] = {">ID",   "NAME",    "TYPE",    "CLASS",  "STATE",
@@ -354,15 +374,13 @@ int ubcctl_list(struct ubcctl *ctl) {
         if (r != 0)
                 return r;
 
-        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, LIST_ROW);
+        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, UBC_BUS_LIST_ROW);
         if (r < 0)
                 return ubcctl_bad_reply("ListGuests", r);
         for (;;) {
                 struct guest_row g;
 
-                r = sd_bus_message_read(reply, LIST_ROW, &g.id, &g.name, &g.type, &g.class, &g.state,
-                                        &g.cgroup, &g.nprocs, &g.pid, &g.started_usec, &g.cpu, &g.mem_held,
-                                        &g.mem_limit);
+                r = list_row_read(reply, &g);
                 if (r < 0)
                         return ubcctl_bad_reply("ListGuests", r);
                 if (r == 0)

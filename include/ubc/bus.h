@@ -6,6 +6,9 @@
 #define UBC_BUS_INTERFACE "org.ubc.Manager1"
 #define UBC_SOCKET_NAME   "ubcd.sock"
 
+/* One row of ListGuests' reply (see below). */
+#define UBC_BUS_LIST_ROW "(usssssuutdtt)"
+
 /* Errors beyond the standard org.freedesktop.DBus.Error.* ones. */
 #define UBC_BUS_ERROR_NO_SUCH_GUEST "org.ubc.Error.NoSuchGuest"
 #define UBC_BUS_ERROR_INVALID       "org.ubc.Error.Invalid"       /* bad key or value; message says which */
