@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <libproc2/meminfo.h>
 #include <math.h>
-#include <rrd.h>
-#include <rrd_client.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include "ubc/history-sample.h"
 #include "ubc/history.h"
 #include "ubc/macro.h"
+#include "ubc/rrd-dl.h"
 #include "history.h"
 #include "log.h"
 
@@ -74,14 +73,6 @@ static bool log_once(struct history_file *f, unsigned kind) {
         return true;
 }
 
-/* librrd's message of the last failure, and clear it for the next call. */
-static void library_error(char *err, size_t size) {
-        const char *e = rrd_get_error();
-
-        snprintf(err, size, "%s", e && e[0] ? e : "unknown librrd error");
-        rrd_clear_error();
-}
-
 /* How long a source may go without an update before it is unknown: two rows, and three
  * samples, so one late or skipped sample leaves no hole. */
 static unsigned long heartbeat_for(const struct history *h, unsigned long step) {
@@ -94,16 +85,16 @@ static unsigned long heartbeat_for(const struct history *h, unsigned long step) 
 static int daemon_connect(struct history *h) {
         char err[256];
 
-        if (rrdc_is_connected(h->rrdcached))
+        if (sym_rrdc_is_connected(h->rrdcached))
                 return 0;
-        rrd_clear_error();
-        if (rrdc_connect(h->rrdcached) == 0 && rrdc_is_connected(h->rrdcached)) {
+        sym_rrd_clear_error();
+        if (sym_rrdc_connect(h->rrdcached) == 0 && sym_rrdc_is_connected(h->rrdcached)) {
                 if (h->daemon_down)
                         log_info("rrdcached at '%s' answers again, history updates resume", h->rrdcached);
                 h->daemon_down = false;
                 return 0;
         }
-        library_error(err, sizeof(err));
+        (void) rrd_dl_error(err, sizeof(err));
         if (!h->daemon_down)
                 log_warning(
                         "Cannot reach rrdcached at '%s': %s; history updates are skipped until it answers",
@@ -113,7 +104,7 @@ static int daemon_connect(struct history *h) {
 }
 
 static void daemon_lost(struct history *h, const char *err) {
-        (void) rrdc_disconnect();
+        (void) sym_rrdc_disconnect();
         if (!h->daemon_down)
                 log_warning("Lost rrdcached at '%s': %s; reconnecting at the next update", h->rrdcached,
                             err);
@@ -124,20 +115,20 @@ static void daemon_lost(struct history *h, const char *err) {
 static void daemon_flush(struct history *h, const char *path) {
         if (!h->daemon || daemon_connect(h) < 0)
                 return;
-        rrd_clear_error();
-        (void) rrdc_flush(path); /* a file it never saw is an error: fine */
-        rrd_clear_error();
+        sym_rrd_clear_error();
+        (void) sym_rrdc_flush(path); /* a file it never saw is an error: fine */
+        sym_rrd_clear_error();
 }
 
 static int write_update(struct history *h, const char *path, const char *line, char *err, size_t size) {
         const char *argv[] = {line, NULL};
         int r;
 
-        rrd_clear_error();
+        sym_rrd_clear_error();
         if (!h->daemon) {
-                if (rrd_update_r(path, NULL, 1, argv) == 0)
+                if (sym_rrd_update_r(path, NULL, 1, argv) == 0)
                         return 0;
-                library_error(err, size);
+                (void) rrd_dl_error(err, size);
                 return -EIO;
         }
         r = daemon_connect(h);
@@ -145,12 +136,12 @@ static int write_update(struct history *h, const char *path, const char *line, c
                 snprintf(err, size, "rrdcached is not reachable");
                 return r;
         }
-        if (rrdc_update(path, 1, argv) == 0)
+        if (sym_rrdc_update(path, 1, argv) == 0)
                 return 0;
-        library_error(err, size);
+        (void) rrd_dl_error(err, size);
         /* The daemon refusing this update says "rrdcached: ..."; anything else is the
          * connection, which then cannot be trusted to be in step. */
-        if (strncmp(err, "rrdcached:", 10) != 0 || !rrdc_is_connected(h->rrdcached)) {
+        if (strncmp(err, "rrdcached:", 10) != 0 || !sym_rrdc_is_connected(h->rrdcached)) {
                 daemon_lost(h, err);
                 return -ENOTCONN;
         }
@@ -439,9 +430,15 @@ static int on_host_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 int history_new(sd_event *event, const struct agent_config *cfg, struct history **ret) {
         struct history *h;
+        char err[512];
         uint64_t now;
         int r;
 
+        r = rrd_dl_open(err, sizeof(err));
+        if (r < 0) {
+                log_error("%s", err);
+                return r;
+        }
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
@@ -483,7 +480,7 @@ void history_free(struct history *h) {
                 return;
         h->host_timer = sd_event_source_disable_unref(h->host_timer);
         if (h->daemon)
-                (void) rrdc_disconnect();
+                (void) sym_rrdc_disconnect();
         if (h->meminfo)
                 procps_meminfo_unref(&h->meminfo);
         free(h->guests);

@@ -1,7 +1,6 @@
 /* The report's PNG graphs, drawn by librrd's graph from the RRD files themselves: the host's
  * CPU and memory stacked by guest, and per guest its CPU, memory and I/O against its limits. */
 #include <errno.h>
-#include <rrd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "ubc/macro.h"
+#include "ubc/rrd-dl.h"
 #include "report.h"
 
 #define GRAPH_ARGS_MAX 512
@@ -78,22 +78,29 @@ static void common(struct graph_args *a, const char *png, const char *title, con
 
 static int draw(struct graph_args *a, const char *png) {
         rrd_info_t *info;
-        int r = 0;
+        char err[512];
+        int r;
 
         if (a->overflow) {
                 fprintf(stderr, "%s: too many guests for one graph\n", png);
                 args_free(a);
                 return -E2BIG;
         }
+        r = rrd_dl_open(err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", png, err);
+                args_free(a);
+                return r;
+        }
         a->argv[a->argc] = NULL;
-        rrd_clear_error();
-        info = rrd_graph_v(a->argc, a->argv);
-        if (!info || rrd_test_error()) {
-                fprintf(stderr, "%s: %s\n", png, rrd_get_error());
+        sym_rrd_clear_error();
+        info = sym_rrd_graph_v(a->argc, a->argv);
+        if (!info || sym_rrd_test_error()) {
+                fprintf(stderr, "%s: %s\n", png, sym_rrd_get_error());
                 r = -EIO;
         }
-        rrd_info_free(info);
-        rrd_clear_error();
+        sym_rrd_info_free(info);
+        sym_rrd_clear_error();
         args_free(a);
         return r;
 }

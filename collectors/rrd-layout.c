@@ -2,7 +2,6 @@
  * making a file and bringing an older file up to the current sources. */
 #include <errno.h>
 #include <fcntl.h>
-#include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "ubc/history.h"
 #include "ubc/macro.h"
+#include "ubc/rrd-dl.h"
 
 const struct history_rra history_rras[4] = {
         {1, 1440},    /* 1 min x 1 day */
@@ -72,14 +72,6 @@ static void ds_definition(enum history_kind kind, size_t index, unsigned long he
                  failcnt ? "ABSOLUTE" : "GAUGE", heartbeat, percent ? "100" : "U");
 }
 
-static void library_error(char *err, size_t err_size) {
-        const char *e = rrd_get_error();
-
-        if (err && err_size)
-                snprintf(err, err_size, "%s", e && e[0] ? e : "unknown librrd error");
-        rrd_clear_error();
-}
-
 #define RRA_DEFS (2 * ELEMENTSOF(history_rras))
 
 int history_rrd_create(const char *path, enum history_kind kind, unsigned long step, unsigned long heartbeat,
@@ -103,11 +95,14 @@ int history_rrd_create(const char *path, enum history_kind kind, unsigned long s
         for (size_t i = 0; i < n; i++)
                 argv[i] = defs[i];
 
-        rrd_clear_error();
+        r = rrd_dl_open(err, err_size);
+        if (r < 0)
+                return r;
+        sym_rrd_clear_error();
         /* no_overwrite: two writers racing to make the file leave the first one's. */
-        r = rrd_create_r2(path, step, start, 1, NULL, NULL, (int) n, argv);
+        r = sym_rrd_create_r2(path, step, start, 1, NULL, NULL, (int) n, argv);
         if (r < 0) {
-                library_error(err, err_size);
+                (void) rrd_dl_error(err, err_size);
                 return access(path, F_OK) == 0 ? -EEXIST : -EIO;
         }
         return 0;
@@ -118,11 +113,14 @@ int history_rrd_upgrade(const char *path, enum history_kind kind, unsigned long 
         unsigned long n_have = 0;
         char **names = NULL, **last = NULL;
         time_t last_update;
-        int added = 0, r = 0;
+        int added = 0, r;
 
-        rrd_clear_error();
-        if (rrd_lastupdate_r(path, &last_update, &n_have, &names, &last) < 0) {
-                library_error(err, err_size);
+        r = rrd_dl_open(err, err_size);
+        if (r < 0)
+                return r;
+        sym_rrd_clear_error();
+        if (sym_rrd_lastupdate_r(path, &last_update, &n_have, &names, &last) < 0) {
+                (void) rrd_dl_error(err, err_size);
                 return -EIO;
         }
         for (size_t i = 0; i < history_ds_count(kind) && r == 0; i++) {
@@ -135,9 +133,9 @@ int history_rrd_upgrade(const char *path, enum history_kind kind, unsigned long 
                         continue;
                 ds_definition(kind, i, heartbeat, def, sizeof(def));
                 const char *argv[] = {"tune", path, def, NULL};
-                rrd_clear_error();
-                if (rrd_tune(3, (char **) argv) < 0) {
-                        library_error(err, err_size);
+                sym_rrd_clear_error();
+                if (sym_rrd_tune(3, (char **) argv) < 0) {
+                        (void) rrd_dl_error(err, err_size);
                         r = -EIO;
                 } else
                         added++;
