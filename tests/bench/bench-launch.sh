@@ -4,15 +4,24 @@
 #      cgroup, pidfd watch, state record) vs `lxc-start -d` on the same container config;
 #      both return once liblxc reports it RUNNING;
 #   b) a tiny VM (Debian's kernel, a busybox initramfs, TCG): `ubcctl start` until its serial
-#      console says it is up vs qemu started by hand with the same arguments, to the same line.
+#      console says it is up vs qemu started by hand with the same arguments, to the same line;
+#   c) a) again once ubcd also holds GUESTS other guests (default 1000; their sampler files
+#      open, as on a full host), vs lxc-start in the same rounds.
 # Prints numbers, never pass/fail. Needs root, lxc, qemu; exits 77 where they are missing.
 # Makes only ubc-bench-launch-<pid> cgroups and removes them; kills only what it started.
 #
-#   bench-launch.sh [-r RUNS]
+#   bench-launch.sh [-r RUNS] [-g GUESTS]
 set -u
 export LC_ALL=C
 RUNS=5
-[ "${1:-}" = -r ] && RUNS=$2
+GUESTS=1000
+while [ $# -gt 0 ]; do
+        case $1 in
+        -r) RUNS=$2; shift 2 ;;
+        -g) GUESTS=$2; shift 2 ;;
+        *) echo "usage: bench-launch.sh [-r RUNS] [-g GUESTS]" >&2; exit 2 ;;
+        esac
+done
 src=${UBC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${UBC_BUILD_ROOT:-$src/build}
 UBCD=${UBCD:-$build/agent/ubcd}
@@ -81,16 +90,20 @@ now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ms() { echo "($2 - $1) * 1000" | bc; }
 
-ct_ubc=() ct_lxc=()
-for _ in $(seq "$RUNS"); do
-        t0=$(now); "$UBCCTL" -s "$sock" start 801 >/dev/null || exit 1; t1=$(now)
-        ct_ubc+=("$(ms "$t0" "$t1")")
-        "$UBCCTL" -s "$sock" stop 801 --kill >/dev/null
-        # the same container, its config as ubcd wrote it, in the same cgroup subtree
-        t0=$(now); lxc-start -n 801 -P "$state/lxc" -d || exit 1; t1=$(now)
-        ct_lxc+=("$(ms "$t0" "$t1")")
-        lxc-stop -n 801 -P "$state/lxc" -k
-done
+# One round: the container through ubcctl, then through lxc-start, RUNS times; sets ct_ubc, ct_lxc.
+container_rounds() {
+        ct_ubc=() ct_lxc=()
+        for _ in $(seq "$RUNS"); do
+                t0=$(now); "$UBCCTL" -s "$sock" start 801 >/dev/null || exit 1; t1=$(now)
+                ct_ubc+=("$(ms "$t0" "$t1")")
+                "$UBCCTL" -s "$sock" stop 801 --kill >/dev/null
+                # the same container, its config as ubcd wrote it, in the same cgroup subtree
+                t0=$(now); lxc-start -n 801 -P "$state/lxc" -d || exit 1; t1=$(now)
+                ct_lxc+=("$(ms "$t0" "$t1")")
+                lxc-stop -n 801 -P "$state/lxc" -k
+        done
+}
+container_rounds
 
 console_up() { for _ in $(seq 1200); do grep -q "ubc-bench-vm: up" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 vm_ubc=() vm_hand=()
@@ -113,5 +126,23 @@ a=$(printf '%s\n' "${ct_ubc[@]}" | median) b=$(printf '%s\n' "${ct_lxc[@]}" | me
 c=$(printf '%s\n' "${vm_ubc[@]}" | median) d=$(printf '%s\n' "${vm_hand[@]}" | median)
 echo "# container runs (ms): ubcctl ${ct_ubc[*]}; lxc-start ${ct_lxc[*]}"
 echo "# vm runs (ms): ubcctl ${vm_ubc[*]}; by hand ${vm_hand[*]}"
-echo "RESULT container ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(echo "($a - $b) * 100 / $b" | bc -l | xargs printf '%.1f')"
-echo "RESULT vm ubcctl_ms=$c by_hand_ms=$d overhead_pct=$(echo "($c - $d) * 100 / $d" | bc -l | xargs printf '%.1f')"
+pct() { echo "($1 - $2) * 100 / $2" | bc -l | xargs printf '%.1f'; }
+echo "RESULT container ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b")"
+echo "RESULT vm ubcctl_ms=$c by_hand_ms=$d overhead_pct=$(pct "$c" "$d")"
+
+[ "$GUESTS" -gt 0 ] || exit 0
+for i in $(seq 10000 $((10000 + GUESTS - 1))); do
+        printf '[guest]\nmemory = 64M:128M\ntasks = 100\n' >"$cfg/guests.d/$i.conf"
+done
+"$UBCCTL" -s "$sock" reload >/dev/null || { echo "bench-launch: reload with $GUESTS guests failed" >&2; exit 1; }
+# the next sweep (interval 10 s) opens their files; the container starts with them held
+for _ in $(seq 120); do
+        [ "$(ls /proc/"$ubcd_pid"/fd | wc -l)" -gt "$GUESTS" ] && break
+        sleep 0.5
+done
+sleep 1
+echo "# ubcd holds $(ls /proc/"$ubcd_pid"/fd | wc -l) files with $GUESTS more guests"
+container_rounds
+a=$(printf '%s\n' "${ct_ubc[@]}" | median) b=$(printf '%s\n' "${ct_lxc[@]}" | median)
+echo "# container runs with $GUESTS guests (ms): ubcctl ${ct_ubc[*]}; lxc-start ${ct_lxc[*]}"
+echo "RESULT container_${GUESTS}_guests ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b")"
