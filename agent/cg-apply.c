@@ -502,6 +502,16 @@ static int restore_value(const struct cg_write *w, const char *old, char *buf, s
         return 0;
 }
 
+/* A guest's value, with the cgroups below it brought along where the hierarchy needs that. */
+static int guest_write(const struct cg_root *r, enum ubc_ctrl c, int fd, const char *file, const char *old,
+                       const char *value) {
+        const struct cg_ops *ops = cg_ops_for(r->version[c]);
+
+        if (ops && ops->write_in_step)
+                return ops->write_in_step(fd, file, old, value, r->create_files);
+        return cg_file_write(fd, file, value, r->create_files);
+}
+
 struct undo {
         unsigned index; /* in the plan */
         char *value;
@@ -580,13 +590,10 @@ static int apply_plan(struct cg_root *r, uint32_t id, const struct cg_plan *plan
                 }
                 undo[n_undo].index = i;
 
-                k = cg_file_write(fd, w->file, w->value, r->create_files);
-                if (k < 0) {
-                        free(undo[n_undo].value);
-                        undo[n_undo].value = NULL;
+                k = guest_write(r, w->ctrl, fd, w->file, old, w->value);
+                n_undo++; /* also when refused: a write in step may have changed some of it */
+                if (k < 0)
                         goto fail;
-                }
-                n_undo++;
                 res.n_written++;
         }
 
@@ -604,7 +611,7 @@ fail:
                 const struct undo *u = &undo[--n_undo];
                 const struct cg_write *w = &plan->w[u->index];
 
-                if (cg_file_write(gfd[w->ctrl], w->file, u->value, r->create_files) < 0)
+                if (guest_write(r, w->ctrl, gfd[w->ctrl], w->file, w->value, u->value) < 0)
                         res.restored = false;
         }
         undo_free(undo, plan->n);

@@ -58,6 +58,11 @@ struct cg_ops {
         /* Adds what controller c's files say to *cur. */
         int (*read_current)(int guest_fd, enum ubc_ctrl c, struct cg_current *cur);
         int (*nprocs)(int guest_fd, unsigned *ret);
+        /* Writes a guest's file where the cgroups below it (a container's) must change in step
+         * for the kernel to take the value; 'old' is the guest's value before. NULL: a plain
+         * write always does. */
+        int (*write_in_step)(int guest_fd, const char *file, const char *old, const char *value,
+                             bool create_files);
 };
 
 extern const struct cg_ops cg_v1_ops;

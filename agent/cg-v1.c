@@ -1,11 +1,14 @@
 /* The cgroup v1 backend: a hierarchy per controller (or a few co-mounted), cpu.shares,
  * memory.limit_in_bytes, blkio.throttle.*, and cpusets that must be filled before use. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ubc/macro.h"
+#include "ubc/units.h"
 
 #include "cg-file.h"
 #include "cg-ops.h"
@@ -13,6 +16,9 @@
 /* memory.limit_in_bytes of an unlimited cgroup reads back as PAGE_COUNTER_MAX pages
  * (9223372036854771712 with 4 KiB pages); anything this large is no limit in practice. */
 #define V1_UNLIMITED_FROM (UINT64_C(1) << 62)
+
+/* How deep below a guest its cpuset is carried: a container's cgroups and its own nesting. */
+#define V1_CPUSET_DEPTH_MAX 16
 
 static const struct cg_file_kind v1_files[] = {
         {"cpu.shares", CG_VALUE_SHARES},
@@ -96,6 +102,73 @@ static int v1_guest_prepare(int root_fd, int guest_fd, enum ubc_ctrl c, const st
         /* The owned root as it is now; what discovery saw only stands in on fake roots. */
         return v1_cpuset_inherit(root_fd, guest_fd, host ? host->root_cpus : NULL,
                                  host ? host->root_mems : NULL, create_files);
+}
+
+/* Every cgroup below dir_fd, parents first, gets 'value' in 'file'. */
+static int v1_write_below(int dir_fd, const char *file, const char *value, unsigned depth) {
+        struct dirent *e;
+        DIR *d;
+        int fd, r = 0;
+
+        if (depth >= V1_CPUSET_DEPTH_MAX)
+                return -ELOOP;
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        while (r >= 0 && (e = readdir(d))) {
+                int child;
+
+                if (e->d_type != DT_DIR || streq(e->d_name, ".") || streq(e->d_name, ".."))
+                        continue;
+                child = cg_dir_open(dirfd(d), e->d_name);
+                if (child == -ENOENT)
+                        continue; /* removed meanwhile */
+                if (child < 0) {
+                        r = child;
+                        break;
+                }
+                r = cg_file_write(child, file, value, false);
+                if (r >= 0)
+                        r = v1_write_below(child, file, value, depth + 1);
+                close(child);
+        }
+        closedir(d);
+        return r;
+}
+
+/* A v1 cpuset's children must stay within it and do not follow it: a running container's
+ * cgroups (ROOT/ID/lxc, ...) make the kernel refuse a smaller set for the guest, and keep their
+ * CPUs on a larger one. They follow the guest here as they would on v2: the guest widened to
+ * old and new together, every cgroup below it given the new set, parents first, then the guest
+ * the new set. A container's own narrower set below is not kept. */
+static int v1_write_in_step(int guest_fd, const char *file, const char *old, const char *value,
+                            bool create_files) {
+        struct ubc_cpuset was, want, both;
+        char wider[CG_FILE_MAX];
+        int r;
+
+        if ((!streq(file, "cpuset.cpus") && !streq(file, "cpuset.mems")) || create_files ||
+            cg_cpulist_parse(old, &was) < 0 || cg_cpulist_parse(value, &want) < 0)
+                return cg_file_write(guest_fd, file, value, create_files);
+        for (size_t i = 0; i < ELEMENTSOF(both.bits); i++)
+                both.bits[i] = was.bits[i] | want.bits[i];
+        if (memcmp(&both, &was, sizeof(both)) != 0) {
+                r = cpuset_format(&both, wider, sizeof(wider));
+                if (r >= 0)
+                        r = cg_file_write(guest_fd, file, wider, false);
+                if (r < 0)
+                        return r;
+        }
+        r = v1_write_below(guest_fd, file, value, 0);
+        if (r < 0)
+                return r;
+        return cg_file_write(guest_fd, file, value, false);
 }
 
 static int v1_read_limit(int guest_fd, const char *file, uint64_t *ret) {
@@ -199,4 +272,5 @@ const struct cg_ops cg_v1_ops = {
         .guest_prepare = v1_guest_prepare,
         .read_current = v1_read_current,
         .nprocs = v1_nprocs,
+        .write_in_step = v1_write_in_step,
 };

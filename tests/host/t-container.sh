@@ -89,6 +89,17 @@ check "memory.failcnt of 701 rose" sh -c '[ "$(cat "$1/memory.failcnt")" -gt 0 ]
 check_eq "exec gives the command's exit status" 7 "$("$UBCCTL" -c "$CFG" exec 701 -- sh -c 'exit 7' >/dev/null 2>&1; echo $?)"
 check "its init survived the hog" kill -0 "$pid"
 
+# --- a changed CPU set reaches the running container (v1: its cgroups below must follow) ---
+if [ "$(nproc)" -ge 2 ]; then
+        for cpus in 1 0 0-1; do
+                check "set cpu.set=$cpus on the running container" ctl set 701 cpu.set=$cpus
+                check_eq "  its init may run on CPUs $cpus" "$cpus" \
+                        "$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/"$pid"/status)"
+        done
+else
+        ok "cpu.set on the running container # SKIP needs two CPUs"
+fi
+
 # --- kill -9 of ubcd ---
 kill -9 "$UBCD_PID"
 wait "$UBCD_PID" 2>/dev/null
