@@ -21,6 +21,8 @@
 #define AGENT_INTERVAL_MIN_US (100ULL * 1000ULL)
 #define AGENT_INTERVAL_MAX_US (3600ULL * 1000ULL * 1000ULL)
 #define AGENT_RRD_STEP_MAX_S  3600u
+#define ONBOOT_PARALLEL_DEFAULT 4u
+#define ONBOOT_PARALLEL_MAX     64ul
 
 static const char *const driver_names[] = {
         [UBC_DRIVER_AUTO] = "auto",
@@ -33,6 +35,7 @@ void agent_config_init(struct agent_config *ret) {
                 .driver = UBC_DRIVER_AUTO,
                 .interval_us = 10ULL * 1000ULL * 1000ULL,
                 .rrd_step = HISTORY_STEP_DEFAULT,
+                .onboot_parallel = ONBOOT_PARALLEL_DEFAULT,
         };
         snprintf(ret->config_dir, sizeof(ret->config_dir), "%s", UBC_CONFIG_DIR);
         snprintf(ret->state_dir, sizeof(ret->state_dir), "%s", UBC_STATE_DIR);
@@ -128,7 +131,7 @@ struct config_parser {
         unsigned line;
         bool in_agent;        /* the current section is [agent] */
         bool in_unknown;      /* the current section is another one, reported at its header */
-        unsigned key_line[8]; /* where each key was set, to refuse a second setting */
+        unsigned key_line[16]; /* where each key was set, to refuse a second setting */
         unsigned n_errors;
         struct ubc_diag_sink *diags;
         struct agent_config *c;
@@ -199,6 +202,18 @@ static void parse_rrd_step(struct config_parser *p, const char *key, const char 
                 p->c->rrd_step = (unsigned) (us / 1000000ULL);
 }
 
+static void parse_onboot_parallel(struct config_parser *p, const char *key, const char *value) {
+        char *end;
+        unsigned long n;
+
+        errno = 0;
+        n = strtoul(value, &end, 10);
+        if (errno != 0 || end == value || *end || value[0] == '-' || n < 1 || n > ONBOOT_PARALLEL_MAX)
+                config_error(p, key, "'%s' is not a number of guests 1..%lu", value, ONBOOT_PARALLEL_MAX);
+        else
+                p->c->onboot_parallel = (unsigned) n;
+}
+
 static void parse_rrdcached(struct config_parser *p, const char *key, const char *value) {
         if (strlen(value) >= sizeof(p->c->rrdcached))
                 config_error(p, key, "longer than %zu bytes", sizeof(p->c->rrdcached) - 1);
@@ -233,6 +248,7 @@ static const struct {
         {"rrdcached", parse_rrdcached, true},
         {"socket_group", parse_socket_group, true},
         {"rrd_step", parse_rrd_step, false}, /* history files only: a test's short step */
+        {"onboot_parallel", parse_onboot_parallel, false},
 };
 
 static int config_handler(void *userdata, const char *section, const char *name, const char *value) {

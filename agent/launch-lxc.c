@@ -991,16 +991,12 @@ static void close_inherited_fds(void) {
 
 /* liblxc's daemonized start moves its caller into the monitor cgroup with the monitor (meant
  * for a shell's transient systemd scope): ubcd would end up in the guest's cgroup, charged to it
- * and killed with it. A child of ours makes that call and exits; the monitor stays. The child
- * starts from the configuration just saved, as lxc-start would: the container object of ubcd's
- * own had files open that the child closed. */
-static int start_daemonized(const struct lxc_paths *p) {
-        int status;
-        pid_t pid;
+ * and killed with it. A child of ours makes that call and exits, 0 once the container runs; the
+ * monitor stays. The child starts from the configuration just saved, as lxc-start would: the
+ * container object of ubcd's own had files open that the child closed. */
+static pid_t spawn_start(const struct lxc_paths *p) {
+        pid_t pid = fork();
 
-        pid = fork();
-        if (pid < 0)
-                return negative_errno();
         if (pid == 0) {
                 struct lxc_container *c;
                 sigset_t none;
@@ -1015,6 +1011,12 @@ static int start_daemonized(const struct lxc_paths *p) {
                 c->want_close_all_fds(c, true);
                 _exit(c->start(c, 0, NULL) ? 0 : 1);
         }
+        return pid;
+}
+
+static int wait_start(pid_t pid) {
+        int status;
+
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return negative_errno();
@@ -1072,11 +1074,10 @@ static int check_subids(char *err, size_t size) {
         return -EPERM;
 }
 
-int lxc_launch_start(const struct launch_guest *g, pid_t *ret_pid, char *err, size_t size) {
+int lxc_launch_begin(const struct launch_guest *g, struct launch_pending *ret, char *err, size_t size) {
         struct lxc_settings s;
         struct lxc_paths p;
         struct lxc_container *c;
-        char msg[300];
         struct stat st;
         off_t log_offset = 0;
         pid_t pid;
@@ -1158,17 +1159,44 @@ int lxc_launch_start(const struct launch_guest *g, pid_t *ret_pid, char *err, si
                         log_offset = st.st_size;
         }
 
-        r = start_daemonized(&p);
+        pid = spawn_start(&p);
+        if (pid < 0) {
+                r = negative_errno();
+                snprintf(err, size, "cannot fork to start container %s: %s", p.name, strerror(-r));
+                (void) lxc_launch_cleanup(g);
+                goto out;
+        }
+        *ret = (struct launch_pending){.pid = pid, .pidfd = -EBADF, .log_offset = log_offset};
+        r = 0;
+out:
+        lxc_container_put(c);
+        return r;
+}
+
+int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pending, pid_t *ret_pid, char *err,
+                      size_t size) {
+        struct lxc_container *c;
+        struct lxc_paths p;
+        char msg[300], kerr[PATH_MAX + 256];
+        pid_t pid;
+        int r;
+
+        r = make_paths(g, &p, err, size);
+        if (r < 0)
+                return r;
+        r = wait_start(pending->pid);
         if (r < 0) {
-                log_error_since(p.log, log_offset, msg, sizeof(msg));
+                log_error_since(p.log, pending->log_offset, msg, sizeof(msg));
                 snprintf(err, size, "container %s did not start: %s (see %s)", p.name,
                          *msg ? msg : "liblxc gave no reason", p.log);
-                r = -EIO;
                 goto undo;
         }
-        pid = c->init_pid(c);
+        c = container_open(&p, err, size);
+        pid = c ? c->init_pid(c) : -1;
+        if (c)
+                lxc_container_put(c);
         if (pid <= 0) {
-                log_error_since(p.log, log_offset, msg, sizeof(msg));
+                log_error_since(p.log, pending->log_offset, msg, sizeof(msg));
                 snprintf(err, size, "container %s stopped right after starting: %s (see %s)", p.name,
                          *msg ? msg : "its init exited", p.log);
                 r = -EIO;
@@ -1181,22 +1209,19 @@ int lxc_launch_start(const struct launch_guest *g, pid_t *ret_pid, char *err, si
                 r = -EXDEV;
                 goto undo;
         }
-        if (ret_pid)
-                *ret_pid = pid;
-        r = 0;
-        goto out;
+        *ret_pid = pid;
+        return 0;
 
 undo:
-        lxc_container_put(c);
-        c = NULL;
-        {
-                char kerr[PATH_MAX + 256];
-                (void) lxc_launch_kill(g, kerr, sizeof(kerr));
-        }
-out:
-        if (c)
-                lxc_container_put(c);
-        return r;
+        (void) lxc_launch_kill(g, kerr, sizeof(kerr));
+        return r < 0 ? r : -EIO;
+}
+
+int lxc_launch_start(const struct launch_guest *g, pid_t *ret_pid, char *err, size_t size) {
+        struct launch_pending pending;
+        int r = lxc_launch_begin(g, &pending, err, size);
+
+        return r < 0 ? r : lxc_launch_finish(g, &pending, ret_pid, err, size);
 }
 
 int lxc_launch_shutdown(const struct launch_guest *g, char *err, size_t size) {

@@ -319,7 +319,7 @@ static bool exited(int pidfd) {
         return waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
 }
 
-int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pidfd, char *err, size_t size) {
+int qemu_launch_begin(const struct launch_guest *g, struct launch_pending *ret, char *err, size_t size) {
         struct qemu_paths paths;
         struct argv_buf a = {};
         _cleanup_close_ int cgroup_fd = -EBADF, pidfd = -EBADF;
@@ -393,33 +393,44 @@ int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pid
                 return child_err;
         }
 
+        *ret = (struct launch_pending){.pid = pid, .pidfd = TAKE_FD(pidfd)};
+        return 0;
+}
+
+int qemu_launch_finish(const struct launch_guest *g, struct launch_pending *pending, char *err, size_t size) {
+        struct qemu_paths paths;
+        int pidfd = pending->pidfd, r = 0;
+        char status[32];
+
+        qemu_launch_paths(g, &paths);
         /* Running once its QMP socket answers; a qemu that exits first says why in its log. */
-        for (int waited = 0;; waited += 50) {
+        for (int waited = 0; qmp_status(paths.qmp, status, sizeof(status)) < 0; waited += 50) {
                 if (exited(pidfd)) {
                         char tail[256];
 
                         log_tail(paths.log, tail, sizeof(tail));
                         snprintf(err, size, "qemu exited at once: %s (log: %s)",
                                  tail[0] ? tail : "no message", paths.log);
-                        (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
-                        (void) unlink(paths.qmp);
-                        return -ECHILD;
-                }
-                if (qmp_status(paths.qmp, status, sizeof(status)) == 0)
+                        r = -ECHILD;
                         break;
+                }
                 if (waited >= VM_START_WAIT_MS) {
                         (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                        (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
-                        (void) unlink(paths.qmp);
                         snprintf(err, size, "qemu did not answer on %s within %d s; killed it", paths.qmp,
                                  VM_START_WAIT_MS / 1000);
-                        return -ETIMEDOUT;
+                        r = -ETIMEDOUT;
+                        break;
                 }
                 (void) poll(NULL, 0, 50);
         }
-        *ret_pid = pid;
-        *ret_pidfd = TAKE_FD(pidfd);
-        return 0;
+        if (r < 0) {
+                /* Reaped here: nobody watches a qemu that never ran. */
+                (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+                (void) unlink(paths.qmp);
+                close(pidfd);
+                pending->pidfd = -EBADF;
+        }
+        return r;
 }
 
 int qemu_launch_shutdown(const struct launch_guest *g, char *err, size_t size) {

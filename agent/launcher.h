@@ -28,6 +28,14 @@ struct launch_guest {
         const char *root_name; /* the owned root below each hierarchy's mount, e.g. "ubc" */
 };
 
+/* A start under way. Its slow part (a container getting to RUNNING, a VM's qemu to answer on
+ * QMP) goes on while the caller begins others: onboot starts several guests at once. */
+struct launch_pending {
+        pid_t pid;        /* container: our child making liblxc's start; VM: qemu */
+        int pidfd;        /* VM: qemu's; -EBADF for a container */
+        off_t log_offset; /* container: where this start's lines begin in its log */
+};
+
 /* The value of a setting of a section, or NULL; *ret_line gets its line if not NULL. */
 const char *launch_setting(const struct launch_guest *g, const char *section, const char *key,
                            unsigned *ret_line);
@@ -40,7 +48,11 @@ typedef void (*launch_progress_fn)(void *userdata, uint64_t done, uint64_t total
  * unprivileged one). -EEXIST if the container exists. */
 int lxc_launch_create(const struct launch_guest *g, const char *template_name, launch_progress_fn progress,
                       void *userdata, char *err, size_t size);
-/* Starts it; returns once it runs, with its init's PID. -EALREADY if it runs. */
+/* Starts it: begin returns once its start is under way (-EALREADY if it runs), finish once it
+ * runs, with its init's PID; a failed finish leaves nothing running. start is both. */
+int lxc_launch_begin(const struct launch_guest *g, struct launch_pending *ret, char *err, size_t size);
+int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pending, pid_t *ret_pid, char *err,
+                      size_t size);
 int lxc_launch_start(const struct launch_guest *g, pid_t *ret_pid, char *err, size_t size);
 /* 1 and its init's PID when it runs (after a ubcd restart too), 0 when not. */
 int lxc_launch_find(const struct launch_guest *g, pid_t *ret_pid);
@@ -65,9 +77,10 @@ void qemu_launch_paths(const struct launch_guest *g, struct qemu_paths *ret);
 /* [vm] settings, files that must exist, qemu on PATH, and the guest's memory limit against
  * the VM's RAM plus qemu's own overhead. */
 int qemu_launch_validate(const struct launch_guest *g, struct ubc_diag_sink *diags);
-/* Starts qemu in the guest's cgroup; returns once its QMP socket answers, with its PID and a
- * pidfd (qemu is a child of the caller). */
-int qemu_launch_start(const struct launch_guest *g, pid_t *ret_pid, int *ret_pidfd, char *err, size_t size);
+/* Starts qemu in the guest's cgroup (a child of the caller): begin returns once qemu runs its
+ * own code, finish once its QMP socket answers, or after killing a qemu that did not. */
+int qemu_launch_begin(const struct launch_guest *g, struct launch_pending *ret, char *err, size_t size);
+int qemu_launch_finish(const struct launch_guest *g, struct launch_pending *pending, char *err, size_t size);
 /* ACPI powerdown: the guest OS may shut down. */
 int qemu_launch_shutdown(const struct launch_guest *g, char *err, size_t size);
 /* qemu exits now. */

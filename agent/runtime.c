@@ -304,14 +304,21 @@ int runtime_validate(struct daemon *d, uint32_t id, struct ubc_diag_sink *diags)
         return -EOPNOTSUPP;
 }
 
-int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size_t size) {
+/* A start between its two halves. */
+struct start_job {
+        uint32_t id;
+        enum ubc_guest_type type;
+        struct launch_pending pending;
+};
+
+/* Everything that can refuse a start, then the launcher's first half. */
+static int start_begin(struct daemon *d, uint32_t id, struct start_job *job, char *err, size_t size) {
         const struct guest *g = daemon_find_guest(d, id);
         struct first_error first = {.buf = err, .size = size};
         struct ubc_diag_sink sink = {.report = keep_first, .userdata = &first};
         struct launch_guest lg;
         struct guest_run *run;
-        pid_t pid = 0;
-        int pidfd = -EBADF, r;
+        int r;
 
         err[0] = '\0';
         if (!g) {
@@ -348,18 +355,37 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                                  section_of(g->type));
                 return r;
         }
-        run = run_get(d, id, g->type);
-        if (!run) {
+        if (!run_get(d, id, g->type)) {
                 snprintf(err, size, "Out of memory");
                 return -ENOMEM;
         }
-
+        *job = (struct start_job){.id = id, .type = g->type};
         if (g->type == UBC_GUEST_VM)
-                r = qemu_launch_start(&lg, &pid, &pidfd, err, size);
-        else {
+                return qemu_launch_begin(&lg, &job->pending, err, size);
+        return lxc_launch_begin(&lg, &job->pending, err, size);
+}
+
+/* The launcher's second half; then the guest runs, watched and recorded. */
+static int start_finish(struct daemon *d, struct start_job *job, pid_t *ret_pid, char *err, size_t size) {
+        struct guest_run *run = run_find(d, job->id);
+        struct launch_guest lg;
+        uint32_t id = job->id;
+        pid_t pid = job->pending.pid;
+        int pidfd = -EBADF, r;
+
+        err[0] = '\0';
+        r = launch_guest_of(d, id, &lg);
+        if (r < 0 || !run) {
+                snprintf(err, size, "Guest %u went away while it started", id);
+                return r < 0 ? r : -ENOENT;
+        }
+        if (job->type == UBC_GUEST_VM) {
+                r = qemu_launch_finish(&lg, &job->pending, err, size);
+                pidfd = job->pending.pidfd;
+        } else {
                 /* liblxc daemonizes: the container's init is not our child, its pidfd still tells
                  * when it ends. */
-                r = lxc_launch_start(&lg, &pid, err, size);
+                r = lxc_launch_finish(&lg, &job->pending, &pid, err, size);
                 if (r >= 0 && (pidfd = (int) syscall(SYS_pidfd_open, pid, 0)) < 0) {
                         r = -errno;
                         snprintf(err, size, "container init %d is gone already: %s", (int) pid,
@@ -369,10 +395,10 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
         }
         if (r < 0)
                 return r;
-        run->type = g->type;
+        run->type = job->type;
         run->pid = pid;
         run->pidfd = pidfd;
-        run->child = g->type == UBC_GUEST_VM;
+        run->child = job->type == UBC_GUEST_VM;
         run->state = RUN_RUNNING;
         run->started_usec = (uint64_t) time(NULL) * 1000000ULL;
         (void) proc_start_ticks(pid, &run->start_ticks);
@@ -387,10 +413,17 @@ int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size
                         LOG_ERR, r, id,
                         "Guest %u: cannot record PID %d in %s/%s; a restarted ubcd will not know it: %m", id,
                         (int) pid, d->cfg.state_dir, LAUNCHED_DIR);
-        log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(g->type),
+        log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(job->type),
                   (int) pid);
         *ret_pid = pid;
         return 0;
+}
+
+int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size_t size) {
+        struct start_job job;
+        int r = start_begin(d, id, &job, err, size);
+
+        return r < 0 ? r : start_finish(d, &job, ret_pid, err, size);
 }
 
 /* --- stopping --- */
@@ -625,6 +658,40 @@ static void adopt_containers(struct daemon *d) {
         }
 }
 
+/* onboot guests in ID order, up to onboot_parallel of them starting at once: each batch is
+ * begun in order, then each waited for (a container getting to RUNNING, a VM's QMP). */
+static void start_onboot(struct daemon *d) {
+        struct start_job *jobs = calloc(d->cfg.onboot_parallel, sizeof(*jobs));
+        size_t i = 0;
+
+        if (!jobs) {
+                log_error("Out of memory: no onboot guest is started");
+                return;
+        }
+        while (i < d->n_guests) {
+                size_t n = 0;
+                char err[512];
+                pid_t pid;
+
+                for (; i < d->n_guests && n < d->cfg.onboot_parallel; i++) {
+                        const struct guest *g = &d->guests[i];
+                        const struct guest_run *run = run_find(d, g->id);
+
+                        if (!g->onboot || g->type == UBC_GUEST_SLICE || (run && run->state != RUN_STOPPED))
+                                continue;
+                        log_guest(LOG_INFO, g->id, "Guest %u (onboot) is starting", g->id);
+                        if (start_begin(d, g->id, &jobs[n], err, sizeof(err)) < 0)
+                                log_guest(LOG_ERR, g->id, "Guest %u (onboot): %s", g->id, err);
+                        else
+                                n++;
+                }
+                for (size_t k = 0; k < n; k++)
+                        if (start_finish(d, &jobs[k], &pid, err, sizeof(err)) < 0)
+                                log_guest(LOG_ERR, jobs[k].id, "Guest %u (onboot): %s", jobs[k].id, err);
+        }
+        free(jobs);
+}
+
 int runtime_init(struct daemon *d) {
         char path[512];
         sigset_t mask;
@@ -640,18 +707,7 @@ int runtime_init(struct daemon *d) {
         adopt_all(d);
         adopt_containers(d);
 
-        /* onboot guests, in ID order; each start returns once its payload answers. */
-        for (size_t i = 0; i < d->n_guests; i++) {
-                const struct guest *g = &d->guests[i];
-                const struct guest_run *run = run_find(d, g->id);
-                char err[512];
-                pid_t pid;
-
-                if (!g->onboot || g->type == UBC_GUEST_SLICE || (run && run->state != RUN_STOPPED))
-                        continue;
-                if (runtime_start(d, g->id, &pid, err, sizeof(err)) < 0)
-                        log_guest(LOG_ERR, g->id, "Guest %u (onboot): %s", g->id, err);
-        }
+        start_onboot(d);
         return 0;
 }
 

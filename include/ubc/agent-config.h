@@ -22,6 +22,7 @@ struct agent_config {
         char rrdcached[256];   /* empty: librrd in-process */
         unsigned rrd_step;     /* seconds per RRD row in new history files; a file keeps its own */
         char socket_group[64]; /* group besides root allowed to mutate, empty: root only */
+        unsigned onboot_parallel; /* onboot guests whose starts are under way at once */
 };
 
 void agent_config_init(struct agent_config *ret);

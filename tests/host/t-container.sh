@@ -37,8 +37,10 @@ if command -v newuidmap >/dev/null; then
         done
 fi
 ct_cleanup() {
-        [ -n "$UBCD_PID" ] && "$UBCCTL" -s "$SOCK" stop 701 --kill >/dev/null 2>&1
-        "$UBCCTL" -c "$CFG" destroy 701 >/dev/null 2>&1
+        for id in 701 703 704 705; do
+                [ -n "$UBCD_PID" ] && "$UBCCTL" -s "$SOCK" stop $id --kill >/dev/null 2>&1
+                "$UBCCTL" -c "$CFG" destroy $id >/dev/null 2>&1
+        done
         for f in $added_subid; do
                 n=$(grep -nx "$SUBID_LINE" "$f" | tail -1 | cut -d: -f1)
                 [ -n "$n" ] && sed -i "${n}d" "$f"
@@ -122,6 +124,28 @@ check "a stop of a stopped container is refused" sh -c '! "$1" -s "$2" stop 701 
 check "destroy" "$UBCCTL" -c "$CFG" -s "$SOCK" destroy 701
 check "  leaves no rootfs" test ! -e "$STATE/lxc/701"
 check "  and no guest file" test ! -e "$CFG/guests.d/701.conf"
+
+# --- onboot: in ID order, onboot_parallel of them starting at once ---
+stop_ubcd
+for id in 703 704 705; do
+        "$UBCCTL" -c "$CFG" create $id --template busybox.tar.gz >/dev/null 2>&1
+        sed -i '/^\[guest\]$/a onboot = yes' "$CFG/guests.d/$id.conf"
+done
+echo "onboot_parallel = 2" >>"$CFG/ubcd.conf"
+check "ubcd starts with three onboot containers" start_ubcd -v
+for id in 703 704 705; do
+        check_eq "  $id runs" running "$(state $id)"
+done
+# The log's order: 703 and 704 begin before either is waited for, 705 once they run.
+line_of() { grep -n "$1" "$TEST_DIR/ubcd.log" | tail -n 1 | cut -d: -f1; }
+check "  703 and 704 start together, 705 after them" sh -c '[ "$1" -lt "$3" ] && [ "$2" -lt "$3" ] && [ "$4" -gt "$3" ] && [ "$4" -gt "$5" ]' _ \
+        "$(line_of 'Guest 703 (onboot) is starting')" "$(line_of 'Guest 704 (onboot) is starting')" \
+        "$(line_of 'Guest 703 (container) started')" "$(line_of 'Guest 705 (onboot) is starting')" \
+        "$(line_of 'Guest 704 (container) started')"
+for id in 703 704 705; do
+        ctl stop $id --kill >/dev/null
+        "$UBCCTL" -c "$CFG" -s "$SOCK" destroy $id >/dev/null
+done
 check "ubcd is still running" kill -0 "$UBCD_PID"
 if [ "$tap_failed" != 0 ]; then
         diag "ubcd's log:"

@@ -230,6 +230,20 @@ static void test_rrd_step(void **state) {
         assert_int_equal(f->cfg.rrd_step, 300);
 }
 
+static void test_onboot_parallel(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(f->cfg.onboot_parallel, 4);
+        assert_int_equal(load(f, "[agent]\nonboot_parallel = 1\n"), 0);
+        assert_int_equal(f->cfg.onboot_parallel, 1);
+        assert_int_equal(load(f, "[agent]\nonboot_parallel = 0\n"), -EINVAL);
+        assert_string_equal(f->diags.text[0], "ubcd.conf:2: onboot_parallel: '0' is not a number of guests 1..64");
+        assert_int_equal(load(f, "[agent]\nonboot_parallel = 65\n"), -EINVAL);
+        assert_int_equal(load(f, "[agent]\nonboot_parallel = -2\n"), -EINVAL);
+        assert_int_equal(load(f, "[agent]\nonboot_parallel = 3x\n"), -EINVAL);
+        assert_int_equal(f->cfg.onboot_parallel, 1);
+}
+
 static void test_sections(void **state) {
         struct fixture *f = *state;
 
@@ -356,6 +370,7 @@ int main(void) {
                 T(test_long_line),
                 T(test_not_a_file),
                 T(test_rrd_step),
+                T(test_onboot_parallel),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_driver_names),
         };
