@@ -61,11 +61,15 @@ int history_ds_index(enum history_kind kind, const char *name) {
         return -ENOENT;
 }
 
+bool history_ds_absolute(enum history_kind kind, size_t index) {
+        return kind == HISTORY_GUEST && index >= HG_FAILCNT && index < _HG_MAX;
+}
+
 /* "DS:name:TYPE:heartbeat:min:max". Failure counts are increments since the last update
  * (ABSOLUTE, kept as a rate); everything else is a value ubcd computed (GAUGE). */
 static void ds_definition(enum history_kind kind, size_t index, unsigned long heartbeat, char *buf,
                           size_t size) {
-        bool failcnt = kind == HISTORY_GUEST && index >= HG_FAILCNT;
+        bool failcnt = history_ds_absolute(kind, index);
         bool percent = kind == HISTORY_GUEST && index >= HG_PSI_CPU && index <= HG_PSI_IO;
 
         snprintf(buf, size, "DS:%s:%s:%lu:0:%s", history_ds_name(kind, index),

@@ -62,6 +62,9 @@ size_t history_ds_count(enum history_kind kind);
 const char *history_ds_name(enum history_kind kind, size_t index);
 /* The index of a named source, or -ENOENT. */
 int history_ds_index(enum history_kind kind, const char *name);
+/* Whether a source holds increments since the previous update (ABSOLUTE: the failure counts)
+ * rather than a value (GAUGE). */
+bool history_ds_absolute(enum history_kind kind, size_t index);
 
 /* Makes a new RRD at path with every source, first update after 'start'. -EEXIST if there is
  * one (never overwritten). The heartbeat is how long a source may go without an update before
