@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ubc/history-fold.h"
 #include "ubc/history-sample.h"
 #include "ubc/history.h"
 #include "ubc/macro.h"
@@ -45,7 +46,8 @@ struct guest_history {
         struct history_file file;
         uint64_t last_seen_usec; /* monotonic, of the previous sample */
         struct history_guest_track track;
-        double cpu; /* CPUs used over the last update's interval, NAN before one; for `list` */
+        struct history_fold fold; /* the sweeps since the file's last row */
+        double cpu;               /* CPUs used over the last update's interval, NAN before one; for `list` */
 };
 
 struct history {
@@ -79,6 +81,16 @@ static unsigned long heartbeat_for(const struct history *h, unsigned long step) 
         unsigned long interval = (unsigned long) ((h->interval_usec + 999999) / 1000000);
 
         return 2 * step > 3 * interval ? 2 * step : 3 * interval;
+}
+
+/* A guest file's sources as the fold needs them. */
+static struct history_fold_spec guest_fold_spec(const struct history *h, unsigned long step) {
+        struct history_fold_spec spec = {.step = step, .heartbeat = heartbeat_for(h, step), .n = _HG_MAX};
+
+        for (size_t i = 0; i < _HG_MAX; i++)
+                if (history_ds_absolute(HISTORY_GUEST, i))
+                        spec.absolute |= UINT64_C(1) << i;
+        return spec;
 }
 
 /* rrdcached's connection: made when first needed and again after it broke. */
@@ -324,8 +336,11 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
         struct guest_history *g;
         uint64_t added[_BC_MAX], mono;
         struct history_clock before;
+        struct history_fold_spec spec;
+        struct history_row rows[2];
         enum history_verdict v;
         double values[_HG_MAX];
+        size_t n;
         char path[sizeof(h->dir) + 32];
         time_t wall;
 
@@ -346,8 +361,11 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
                           id, (double) (mono - g->last_seen_usec) / 1e6, path);
         g->last_seen_usec = mono;
 
-        if (!g->file.ready && file_open(h, id, path, HISTORY_GUEST, wall, &g->file, &g->track.clock) < 0)
-                return;
+        if (!g->file.ready) {
+                if (file_open(h, id, path, HISTORY_GUEST, wall, &g->file, &g->track.clock) < 0)
+                        return;
+                history_fold_start(&g->fold, g->track.clock.last_update);
+        }
 
         for (size_t k = 0; k < _BC_MAX; k++)
                 added[k] = failcnt_after[k] >= failcnt_before[k] ? failcnt_after[k] - failcnt_before[k] : 0;
@@ -362,8 +380,35 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
                 return;
         }
         g->cpu = values[HG_CPU];
-        if (file_write(h, id, path, &g->file, wall, values, _HG_MAX) == 0)
-                history_guest_written(&g->track, wall);
+
+        /* The sample goes into the step's row, written once the step is over: one file update
+         * per step instead of per sweep, the rows the same (history-fold.c). */
+        spec = guest_fold_spec(h, g->file.step);
+        n = history_fold_add(&g->fold, &spec, wall, values, rows);
+        history_guest_written(&g->track, wall);
+        for (size_t i = 0; i < n; i++)
+                if (file_write(h, id, path, &g->file, rows[i].when, rows[i].v, _HG_MAX) < 0)
+                        break;
+}
+
+/* What the files hold of the current step, written before ubcd stops: the rows then come out
+ * as if the sweeps had gone to the file one by one. */
+static void history_flush(struct history *h) {
+        char path[sizeof(h->dir) + 32];
+
+        for (size_t i = 0; i < h->n_guests; i++) {
+                struct guest_history *g = &h->guests[i];
+                struct history_fold_spec spec;
+                struct history_row row;
+
+                if (!g->file.ready)
+                        continue;
+                spec = guest_fold_spec(h, g->file.step);
+                if (!history_fold_flush(&g->fold, &spec, &row))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
+                (void) file_write(h, g->id, path, &g->file, row.when, row.v, _HG_MAX);
+        }
 }
 
 static int read_proc_stat(uint64_t *ret_busy) {
@@ -478,6 +523,7 @@ int history_new(sd_event *event, const struct agent_config *cfg, struct history 
 void history_free(struct history *h) {
         if (!h)
                 return;
+        history_flush(h);
         h->host_timer = sd_event_source_disable_unref(h->host_timer);
         if (h->daemon)
                 (void) sym_rrdc_disconnect();

@@ -63,11 +63,14 @@ struct history_guest_input {
 };
 
 /* Folds one sample in. On HISTORY_UPDATE, ret_values gets every source of the guest's file
- * (NAN: unknown); the caller writes them and then calls history_guest_written(). On any other
- * verdict nothing is to be written, and what the sample carried waits for the next update. */
+ * (NAN: unknown) as an update at the sample's time would carry them; the caller writes them
+ * (ubcd folds them into the step's row, history-fold.h) and then calls
+ * history_guest_written(). On any other verdict nothing is to be written, and what the sample
+ * carried waits for the next update. */
 enum history_verdict history_guest_step(struct history_guest_track *t, const struct history_guest_input *in,
                                         double ret_values[_HG_MAX]);
-/* The update of 'wall' is in the file: failure counts and the peak start again. */
+/* The update of 'wall' is taken (in the file, or in the step's row): failure counts and the
+ * peak start again. */
 void history_guest_written(struct history_guest_track *t, time_t wall);
 
 struct history_host_track {
