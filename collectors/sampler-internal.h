@@ -81,6 +81,7 @@ struct sampler_guest {
         dev_t dir_dev;   /* the guest's directory in the primary hierarchy when opened */
         ino_t dir_ino;
         uint32_t absent; /* bit per enum sampler_file the kernel (or the tree) does not have */
+        uint32_t opened; /* bit per enum sampler_file opened since the guest was (re)opened */
         int fd[_SF_MAX];
         struct sampler_raw last; /* the previous sample, for files not read this time */
 };
@@ -93,6 +94,12 @@ struct sampler_guest {
 #define SAMPLER_LIMITS_EVERY  6
 #define SAMPLER_MEMSTAT_EVERY 3
 unsigned sampler_file_every(enum sampler_file f);
+
+/* How often the guest's directory is looked up to see that its cgroup is the one the
+ * descriptors belong to. On a kernel a removed cgroup's descriptors say ENODEV at the next
+ * read, which reopens at once; the lookup is for descriptors that outlive their files (a fake
+ * tree), and costs a path walk per guest. */
+#define SAMPLER_IDENTITY_EVERY 6
 
 /* Largest statistics file read whole: v1 blkio files grow by five lines per device. */
 #define SAMPLER_BUF_MAX 16384

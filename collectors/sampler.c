@@ -111,6 +111,7 @@ static void guest_close(struct sampler *s, struct sampler_guest *g) {
                 }
         g->open = false;
         g->absent = 0;
+        g->opened = 0;
         g->refresh = true;
         g->sweeps = 0;
 }
@@ -212,6 +213,10 @@ static int guest_read(struct sampler *s, struct sampler_guest *g, enum sampler_f
                 return -ENOENT;
         if (fd < 0) {
                 r = sampler_file_open(s, g->id, f);
+                /* A file opened before and gone now (one not kept open) is a cgroup removed
+                 * since, as ENODEV from a kept descriptor would say. */
+                if (r == -ENOENT && (g->opened & (UINT32_C(1) << f)))
+                        return -ENODEV;
                 if (r == -ENOENT) {
                         g->absent |= UINT32_C(1) << f;
                         return r;
@@ -219,6 +224,7 @@ static int guest_read(struct sampler *s, struct sampler_guest *g, enum sampler_f
                 if (r < 0)
                         return r;
                 fd = r;
+                g->opened |= UINT32_C(1) << f;
                 /* v1 serves cgroup.procs from a pid list cached per cgroup and rebuilt only on
                  * a fresh open: re-reading a kept descriptor can show tasks long gone and miss
                  * new ones for as long as anyone keeps reading. */
@@ -544,24 +550,29 @@ int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, str
                 struct stat dir;
 
                 /* The directory's identity tells a cgroup made anew even where old
-                 * descriptors would still read (a fake tree): then everything is reopened. */
-                if (fstatat(s->hier_fd[s->primary], name, &dir, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = negative_errno();
-                        if (r == -ENOENT)
-                                sampler_forget(s, id); /* a guest that is gone keeps nothing */
-                        else
+                 * descriptors would still read (a fake tree): then everything is reopened.
+                 * Looked up when (re)opening, after sampler_refresh(), after a read said the
+                 * cgroup went away, and every few sweeps. */
+                if (!g->open || g->refresh || attempt > 0 ||
+                    (g->sweeps + id) % SAMPLER_IDENTITY_EVERY == 0) {
+                        if (fstatat(s->hier_fd[s->primary], name, &dir, AT_SYMLINK_NOFOLLOW) < 0) {
+                                r = negative_errno();
+                                if (r == -ENOENT)
+                                        sampler_forget(s, id); /* a guest that is gone keeps nothing */
+                                else
+                                        guest_close(s, g);
+                                return r;
+                        }
+                        if (!S_ISDIR(dir.st_mode)) {
+                                sampler_forget(s, id);
+                                return -ENOENT;
+                        }
+                        if (!g->open || dir.st_ino != g->dir_ino || dir.st_dev != g->dir_dev) {
                                 guest_close(s, g);
-                        return r;
-                }
-                if (!S_ISDIR(dir.st_mode)) {
-                        sampler_forget(s, id);
-                        return -ENOENT;
-                }
-                if (!g->open || dir.st_ino != g->dir_ino || dir.st_dev != g->dir_dev) {
-                        guest_close(s, g);
-                        g->open = true;
-                        g->dir_dev = dir.st_dev;
-                        g->dir_ino = dir.st_ino;
+                                g->open = true;
+                                g->dir_dev = dir.st_dev;
+                                g->dir_ino = dir.st_ino;
+                        }
                 }
 
                 /* Files not due this sweep keep what they last read. */

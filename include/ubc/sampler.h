@@ -39,7 +39,8 @@ void sampler_free(struct sampler *s);
  * there now (a guest vanishing mid-sweep), which the caller skips without an error. */
 int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, struct guest_stat *ret_stat);
 /* Makes the next sample of a guest (id 0: of every guest) read every file, those read only
- * every few sweeps too (its limits, memory.stat): for after its limits were written. Between
+ * every few sweeps too (its limits, memory.stat), and look its directory up again: for after
+ * its limits were written. Between
  * such calls a limit changed behind ubcd's back shows within SAMPLER_LIMITS_EVERY (6) sweeps,
  * shmpages (and kmemsize on v2) lag by up to 3 sweeps. */
 void sampler_refresh(struct sampler *s, uint32_t id);
