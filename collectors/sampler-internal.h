@@ -123,6 +123,8 @@ struct sampler {
         char buf[SAMPLER_BUF_MAX];
         pid_t *pids; /* SAMPLER_TASKS_MAX */
 
+        uint64_t charge_max; /* bytes: the most the kernel charges to a memory cgroup at once */
+
         struct pids_info *procs; /* libproc2 */
         int proc_fd;             /* /proc, for counting a task's open files */
 };

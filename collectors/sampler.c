@@ -55,6 +55,7 @@ int sampler_new(const struct sampler_root *root, struct sampler **ret) {
         _cleanup_free_ struct sampler *s = NULL;
         struct rlimit rl;
         rlim_t reserve;
+        long page;
         int r;
 
         if (!root || !ret)
@@ -84,6 +85,15 @@ int sampler_new(const struct sampler_root *root, struct sampler **ret) {
                 }
         if (s->primary == _SAMPLER_HIER_MAX)
                 return -EINVAL;
+
+        /* The largest single charge: a PMD-sized folio (a page table's worth of pages) or a
+         * large kmalloc (2^13 pages covers MAX_PAGE_ORDER on common configurations). */
+        page = sysconf(_SC_PAGESIZE);
+        if (page <= 0)
+                page = 4096;
+        s->charge_max = (uint64_t) page * ((uint64_t) page / 8);
+        if (s->charge_max < (uint64_t) page << 13)
+                s->charge_max = (uint64_t) page << 13;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
                 rl.rlim_cur = 1024;
@@ -330,11 +340,44 @@ static int parse_file(struct sampler *s, enum sampler_file f, struct sampler_raw
         return r < 0 ? r : 0;
 }
 
+/* v1 files that cannot have moved while what this sweep read before them says so, read only
+ * every SAMPLER_LIMITS_EVERY sweeps then (and after sampler_refresh()): memory.failcnt while
+ * max_usage_in_bytes is further below the limit than the most the kernel charges at once (a
+ * charge fails only past limit - charge, and every charge that succeeds moves the peak);
+ * memory.memsw.failcnt while memsw has no limit; cpu.stat while no CFS quota ever counted a
+ * period. A limit or quota written by hand is seen within those sweeps, and so is what it made
+ * fail. */
+static bool file_quiet(const struct sampler *s, const struct sampler_guest *g, enum sampler_file f,
+                       const struct sampler_raw *raw) {
+        if (file_version(s, f) != CG_VERSION_V1)
+                return false;
+        switch (f) {
+        case SF_MEM_EVENTS: {
+                uint64_t peak = raw->v[SF_MEM_PEAK], limit = raw->v[SF_MEM_MAX];
+
+                /* The peak of this sweep, the limit as last read. */
+                return (raw->have & BIT(SF_MEM_PEAK)) && (raw->have & BIT(SF_MEM_MAX)) &&
+                       (limit >= V1_UNLIMITED_FROM || (peak < limit && limit - peak > s->charge_max));
+        }
+        case SF_SWAP_EVENTS:
+                return (raw->have & BIT(SF_SWAP_MAX)) && raw->v[SF_SWAP_MAX] >= V1_UNLIMITED_FROM;
+        case SF_CPU_STAT:
+                return (g->last.have & BIT(SF_CPU_STAT)) && (raw->cpu_stat_found & BIT(CS_NR_PERIODS)) &&
+                       raw->cpu_stat[CS_NR_PERIODS] == 0;
+        default:
+                return false;
+        }
+}
+
 /* Whether file f of the guest is read this sweep. Guests take turns by ID, so that each sweep
- * reads the slow files of a share of them rather than all of them every few sweeps. */
-static bool file_due(const struct sampler_guest *g, enum sampler_file f) {
+ * reads the slow files of a share of them rather than all of them every few sweeps. raw holds
+ * what this sweep read of the files before f, and the last values of the others. */
+static bool file_due(const struct sampler *s, const struct sampler_guest *g, enum sampler_file f,
+                     const struct sampler_raw *raw) {
         unsigned every = sampler_file_every(f);
 
+        if (every <= 1 && file_quiet(s, g, f, raw))
+                every = SAMPLER_LIMITS_EVERY;
         return every <= 1 || g->refresh || (g->sweeps + g->id) % every == 0;
 }
 
@@ -353,7 +396,7 @@ static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampl
         for (enum sampler_file f = 0; f < _SF_MAX; f++) {
                 int r;
 
-                if (!file_due(g, f)) {
+                if (!file_due(s, g, f, raw)) {
                         raw->have |= g->last.have & BIT(f);
                         continue;
                 }

@@ -530,6 +530,58 @@ static void test_v1_remade(void **state) {
         assert_int_equal(bc.held[BC_SWAPPAGES], 0);
 }
 
+static void test_v1_failcnt_far_from_the_limit(void **state) {
+        struct fake *f = *state;
+        struct bc_sample bc;
+        struct guest_stat st;
+        unsigned n;
+
+        /* 1 GiB limit, peak 16 KiB, no memsw limit, no CFS quota: memory.failcnt,
+         * memory.memsw.failcnt and cpu.stat cannot move, and are read every 6th sweep. */
+        put_v1_guest(f, 204);
+        put(f, UBC_CTRL_MEMORY, 204, "memory.limit_in_bytes", "1073741824\n");
+        put(f, UBC_CTRL_MEMORY, 204, "memory.memsw.limit_in_bytes", V1_UNLIMITED "\n");
+        put(f, UBC_CTRL_CPU, 204, "cpu.stat", "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n");
+        assert_int_equal(sampler_sample(f->sampler, 204, &bc, &st), 0);
+        assert_events(&bc, BC_PHYSPAGES, 3);
+        assert_events(&bc, BC_SWAPPAGES, 6);
+        assert_int_equal(st.cpu_nr_periods, 0);
+
+        /* Changed behind the sampler's back (as no kernel would change them so far from a
+         * limit): the last values stand in, and the new ones show within 6 sweeps. */
+        put(f, UBC_CTRL_MEMORY, 204, "memory.failcnt", "4\n");
+        put(f, UBC_CTRL_MEMORY, 204, "memory.memsw.failcnt", "7\n");
+        put(f, UBC_CTRL_CPU, 204, "cpu.stat", "nr_periods 5\nnr_throttled 2\nthrottled_time 0\n");
+        assert_int_equal(sampler_sample(f->sampler, 204, &bc, &st), 0);
+        assert_events(&bc, BC_PHYSPAGES, 3);
+        assert_events(&bc, BC_SWAPPAGES, 6);
+        assert_int_equal(st.cpu_nr_periods, 0);
+        assert_int_equal(st.cpu_throttled_usec, 0);
+        for (n = 1; n < 6 && bc.events[BC_PHYSPAGES] == 3; n++) /* n: sweeps since the change */
+                assert_int_equal(sampler_sample(f->sampler, 204, &bc, &st), 0);
+        assert_events(&bc, BC_PHYSPAGES, 4);
+        assert_events(&bc, BC_SWAPPAGES, 7);
+        assert_int_equal(st.cpu_nr_periods, 5);
+
+        /* The peak near the limit: failcnt is read the same sweep; a quota counting periods
+         * keeps cpu.stat read every sweep. */
+        put(f, UBC_CTRL_MEMORY, 204, "memory.max_usage_in_bytes", "1073737728\n");
+        put(f, UBC_CTRL_MEMORY, 204, "memory.failcnt", "5\n");
+        put(f, UBC_CTRL_CPU, 204, "cpu.stat", "nr_periods 6\nnr_throttled 2\nthrottled_time 0\n");
+        for (n = 0; n < 6; n++) {
+                assert_int_equal(sampler_sample(f->sampler, 204, &bc, &st), 0);
+                assert_events(&bc, BC_PHYSPAGES, 5);
+                assert_int_equal(st.cpu_nr_periods, 6);
+        }
+
+        /* After sampler_refresh (ubcd wrote a limit), everything is read at once. */
+        put(f, UBC_CTRL_MEMORY, 204, "memory.max_usage_in_bytes", "16384\n");
+        put(f, UBC_CTRL_MEMORY, 204, "memory.memsw.failcnt", "8\n");
+        sampler_refresh(f->sampler, 204);
+        assert_int_equal(sampler_sample(f->sampler, 204, &bc, &st), 0);
+        assert_events(&bc, BC_SWAPPAGES, 8);
+}
+
 static void test_v1_comounted_cpuacct(void **state) {
         struct fake *f = *state;
         struct guest_stat st;
@@ -645,6 +697,7 @@ int main(void) {
                 FAKE_TEST(test_guest_removed_and_remade, setup_v2),
                 FAKE_TEST(test_v1_rows, setup_v1),
                 FAKE_TEST(test_v1_remade, setup_v1),
+                FAKE_TEST(test_v1_failcnt_far_from_the_limit, setup_v1),
                 FAKE_TEST(test_v1_comounted_cpuacct, setup_v1_comounted),
                 FAKE_TEST(test_tasks, setup_v2),
                 {"test_fd_budget", test_fd_budget, setup_v2_few_fds, teardown_few_fds, NULL},
