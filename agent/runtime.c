@@ -402,6 +402,8 @@ static int start_finish(struct daemon *d, struct start_job *job, pid_t *ret_pid,
         run->state = RUN_RUNNING;
         run->started_usec = (uint64_t) time(NULL) * 1000000ULL;
         (void) proc_start_ticks(pid, &run->start_ticks);
+        /* The next sweep looks again at what is below the guest's cgroup: a container's are. */
+        sampler_refresh(d->acct.sampler, id);
         r = watch(d, run);
         if (r < 0)
                 log_guest_errno(LOG_ERR, r, id,

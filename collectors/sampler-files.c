@@ -1,5 +1,6 @@
 /* The statistics files the sampler reads, by version, and how it opens and reads them: relative
  * to the owned root's fds, the guest ID being the only name that reaches a path. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -154,4 +155,51 @@ int sampler_fd_read_pids(int fd, char *buf, size_t size, pid_t *pids, size_t max
         if (in_number && n < max)
                 pids[n++] = (pid_t) cur;
         return (int) n;
+}
+
+/* How deep below a guest its tasks are looked for: a container's cgroups and its own nesting. */
+#define PIDS_BELOW_DEPTH_MAX 16
+
+static int read_pids_below(int dir_fd, char *buf, size_t size, pid_t *pids, size_t max, unsigned depth) {
+        struct dirent *e;
+        size_t n = 0;
+        DIR *d;
+        int fd;
+
+        if (depth >= PIDS_BELOW_DEPTH_MAX)
+                return 0;
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return negative_errno();
+        }
+        while (n < max && (e = readdir(d))) {
+                int sub, procs, k;
+
+                if (e->d_type != DT_DIR || e->d_name[0] == '.')
+                        continue;
+                sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        continue; /* removed meanwhile */
+                procs = openat(sub, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (procs >= 0) {
+                        k = sampler_fd_read_pids(procs, buf, size, pids + n, max - n);
+                        if (k > 0)
+                                n += (size_t) k;
+                        close(procs);
+                }
+                k = read_pids_below(sub, buf, size, pids + n, max - n, depth + 1);
+                if (k > 0)
+                        n += (size_t) k;
+                close(sub);
+        }
+        closedir(d);
+        return (int) n;
+}
+
+int sampler_read_pids_below(int dir_fd, char *buf, size_t size, pid_t *pids, size_t max) {
+        return read_pids_below(dir_fd, buf, size, pids, max, 0);
 }

@@ -82,6 +82,7 @@ struct sampler_guest {
         ino_t dir_ino;
         uint32_t absent; /* bit per enum sampler_file the kernel (or the tree) does not have */
         uint32_t opened; /* bit per enum sampler_file opened since the guest was (re)opened */
+        bool nested;     /* cgroups below its own (a container's): their tasks are its too */
         int fd[_SF_MAX];
         struct sampler_raw last; /* the previous sample, for files not read this time */
 };
@@ -138,6 +139,9 @@ int sampler_file_open(const struct sampler *s, uint32_t id, enum sampler_file f)
 int sampler_fd_read(int fd, char *buf, size_t size);
 /* Reads the PIDs of cgroup.procs from offset 0; returns how many were stored (at most max). */
 int sampler_fd_read_pids(int fd, char *buf, size_t size, pid_t *pids, size_t max);
+/* The PIDs of every cgroup.procs below the directory dir_fd (not its own), depth first; returns
+ * how many were stored (at most max). */
+int sampler_read_pids_below(int dir_fd, char *buf, size_t size, pid_t *pids, size_t max);
 
 /* libproc2 state of tasks.c, made once per sampler. */
 int sampler_tasks_init(struct sampler *s);

@@ -390,6 +390,23 @@ static bool no_tasks(const struct sampler *s, const struct sampler_raw *raw) {
                raw->v[SF_PIDS_CURRENT] == 0;
 }
 
+/* A container's processes live in cgroups below the guest's (ROOT/ID/lxc, ...): appended to
+ * the n PIDs of the guest's own cgroup.procs, so per-task rows count all of the guest. */
+static size_t pids_below(struct sampler *s, const struct sampler_guest *g, size_t n) {
+        int dirfd, k;
+        const char *name;
+        char dir[16];
+
+        if (!g->nested || n >= SAMPLER_TASKS_MAX || !sampler_file_resolve(s, SF_PROCS, &dirfd, &name))
+                return 0;
+        snprintf(dir, sizeof(dir), "%" PRIu32, g->id);
+        _cleanup_close_ int fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        k = sampler_read_pids_below(fd, s->buf, sizeof(s->buf), s->pids + n, SAMPLER_TASKS_MAX - n);
+        return k > 0 ? (size_t) k : 0;
+}
+
 /* One pass over the guest's files. -ENODEV if a descriptor belongs to a removed cgroup. */
 static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampler_raw *raw,
                         struct guest_stat *st) {
@@ -412,7 +429,7 @@ static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampl
                 if (r < 0)
                         continue; /* absent or unreadable: its rows are not present this sweep */
                 if (f == SF_PROCS) {
-                        raw->n_pids = (size_t) r;
+                        raw->n_pids = (size_t) r + pids_below(s, g, (size_t) r);
                         raw->have |= BIT(f);
                         continue;
                 }
@@ -616,6 +633,8 @@ int sampler_sample(struct sampler *s, uint32_t id, struct bc_sample *ret_bc, str
                                 g->dir_dev = dir.st_dev;
                                 g->dir_ino = dir.st_ino;
                         }
+                        /* A directory's link count is 2 plus its subdirectories, cgroups too. */
+                        g->nested = dir.st_nlink > 2;
                 }
 
                 /* Files not due this sweep keep what they last read. */

@@ -91,6 +91,20 @@ check "memory.failcnt of 701 rose" sh -c '[ "$(cat "$1/memory.failcnt")" -gt 0 ]
 check_eq "exec gives the command's exit status" 7 "$("$UBCCTL" -c "$CFG" exec 701 -- sh -c 'exit 7' >/dev/null 2>&1; echo $?)"
 check "its init survived the hog" kill -0 "$pid"
 
+# --- its processes, in cgroups below the guest's, are the guest's in list and beancounters ---
+bc_held() {
+        awk -v id="$1:" -v r="$2" '$1 ~ /^[0-9]+:$/ { g = $1; $1 = ""; $0 = $0 } g == id && $1 == r { print $2 }' \
+                "$RUN/user_beancounters" 2>/dev/null
+}
+for _ in $(seq 50); do
+        [ "$(bc_held 701 numfile)" -gt 0 ] 2>/dev/null && [ "$(bc_held 701 privvmpages)" -gt 0 ] && break
+        sleep 0.2
+done
+check "numfile of 701 counts the container's open files" test "$(bc_held 701 numfile)" -gt 0
+check "privvmpages of 701 counts the container's memory" test "$(bc_held 701 privvmpages)" -gt 0
+check "list counts the container's processes" \
+        test "$(ctl --json list | jq '.[] | select(.id == 701) | .nproc')" -gt 0
+
 # --- a changed CPU set reaches the running container (v1: its cgroups below must follow) ---
 if [ "$(nproc)" -ge 2 ]; then
         for cpus in 1 0 0-1; do
