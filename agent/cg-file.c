@@ -1,6 +1,7 @@
 /* Fd-relative helpers for cgroup control files and directories, in the manner of lxc's cgfsng:
  * names are single components checked here, so a name can never reach outside its directory. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -179,6 +180,53 @@ int cg_file_count_lines(int dirfd, const char *file, unsigned *ret) {
                 }
         }
         *ret = lines + (partial ? 1 : 0);
+        return 0;
+}
+
+/* How deep cg_tree_count_procs() looks: a container's cgroups and its own nesting. */
+#define PROCS_TREE_DEPTH_MAX 16
+
+static int count_procs_tree(int dir_fd, unsigned depth, unsigned *total) {
+        struct dirent *e;
+        unsigned n;
+        DIR *d;
+        int fd, r;
+
+        r = cg_file_count_lines(dir_fd, "cgroup.procs", &n);
+        if (r < 0)
+                return r;
+        *total += n;
+        if (depth >= PROCS_TREE_DEPTH_MAX)
+                return 0;
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return negative_errno();
+        }
+        while ((e = readdir(d))) {
+                _cleanup_close_ int sub = -EBADF;
+
+                if (e->d_type != DT_DIR || e->d_name[0] == '.')
+                        continue;
+                /* one that went meanwhile took its processes with it */
+                sub = cg_dir_open(dirfd(d), e->d_name);
+                if (sub >= 0)
+                        (void) count_procs_tree(sub, depth + 1, total);
+        }
+        closedir(d);
+        return 0;
+}
+
+int cg_tree_count_procs(int dirfd, unsigned *ret) {
+        unsigned total = 0;
+        int r = count_procs_tree(dirfd, 0, &total);
+
+        if (r < 0)
+                return r;
+        *ret = total;
         return 0;
 }
 

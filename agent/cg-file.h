@@ -27,6 +27,8 @@ int cg_file_write(int dirfd, const char *file, const char *value, bool create);
 bool cg_file_exists(int dirfd, const char *file);
 /* Lines of a file of any length (cgroup.procs), read in bounded chunks. */
 int cg_file_count_lines(int dirfd, const char *file, unsigned *ret);
+/* The processes of the cgroup dirfd and of every cgroup below it (a container's). */
+int cg_tree_count_procs(int dirfd, unsigned *ret);
 
 /* A single path component: not empty, no '/', not "." or "..". */
 bool cg_name_is_component(const char *name);

@@ -119,7 +119,7 @@ static int v2_read_current(int guest_fd, enum ubc_ctrl c, struct cg_current *cur
 }
 
 static int v2_nprocs(int guest_fd, unsigned *ret) {
-        return cg_file_count_lines(guest_fd, "cgroup.procs", ret);
+        return cg_tree_count_procs(guest_fd, ret);
 }
 
 const struct cg_ops cg_v2_ops = {
