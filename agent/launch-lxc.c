@@ -729,7 +729,7 @@ static bool init_is_inside(const struct launch_guest *g, const struct lxc_paths 
                 if (!q)
                         continue;
                 *q++ = '\0';
-                ctrls++;
+                *ctrls++ = '\0'; /* line: the hierarchy's number; ctrls: its controllers */
                 if (unified ? !streq(line, "0") : !streq(ctrls, "memory"))
                         continue;
                 q[strcspn(q, "\n")] = '\0';
