@@ -1,6 +1,7 @@
 /* The container launcher: a guest's [container] settings turned into an LXC container run
- * through liblxc, with its cgroups inside the guest's (ROOT/ID/lxc, ROOT/ID/lxc.monitor), so
- * the limits ubcd wrote to ROOT/ID hold the container from its first instruction. */
+ * through liblxc, with its cgroups inside the guest's (ROOT/ID/lxc, ROOT/ID/lxc.monitor and
+ * ROOT/ID/lxc.pivot), so the limits ubcd wrote to ROOT/ID hold the container from its first
+ * instruction. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -268,10 +269,10 @@ static int make_paths(const struct launch_guest *g, struct lxc_paths *ret, char 
         return 0;
 }
 
-/* ROOT/ID/SUB relative to liblxc's base, for lxc.cgroup.dir.*. */
+/* ROOT/ID/SUB (ROOT/ID without SUB) relative to liblxc's base, for lxc.cgroup.dir.*. */
 static void lxc_cgroup_dir(const struct lxc_paths *p, const char *sub, char *buf, size_t size) {
         size_t blen = strlen(p->base);
-        snprintf(buf, size, "%s/%s", p->guest_cg + (blen ? blen + 1 : 0), sub);
+        snprintf(buf, size, "%s%s%s", p->guest_cg + (blen ? blen + 1 : 0), sub ? "/" : "", sub ? sub : "");
 }
 
 static bool apparmor_usable(void) {
@@ -295,19 +296,23 @@ static int set_item(struct lxc_container *c, const char *key, const char *value,
  * at each start so that a changed hostname or network applies. */
 static int configure(struct lxc_container *c, const struct launch_guest *g, const struct lxc_settings *s,
                      const struct lxc_paths *p, char *err, size_t size) {
-        char rootfs[PATH_MAX + 8], cgdir[300], mondir[300];
+        char rootfs[PATH_MAX + 8], cgdir[300], mondir[300], guestdir[300];
         int r = 0;
 
         c->clear_config(c);
         snprintf(rootfs, sizeof(rootfs), "dir:%s", p->rootfs);
         lxc_cgroup_dir(p, "lxc", cgdir, sizeof(cgdir));
         lxc_cgroup_dir(p, "lxc.monitor", mondir, sizeof(mondir));
+        lxc_cgroup_dir(p, NULL, guestdir, sizeof(guestdir));
 
         const char *items[][2] = {
                 {"lxc.uts.name", s->hostname},
                 {"lxc.rootfs.path", rootfs},
                 {"lxc.cgroup.dir.container", cgdir},
                 {"lxc.cgroup.dir.monitor", mondir},
+                /* Where the monitor moves to remove its own cgroup on the way out: ROOT/ID/lxc.pivot,
+                 * not liblxc's default, lxc.pivot at the top of every hierarchy, outside ROOT. */
+                {"lxc.cgroup.dir.monitor.pivot", guestdir},
                 {"lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed"},
                 {"lxc.autodev", "1"},
                 {"lxc.tty.max", "1"},
@@ -526,6 +531,9 @@ static int remove_lxc_cgroups(struct cg_mount_walk *w, int basefd, bool owned, b
         k = cg_rmtree_at(gfd, "lxc.monitor");
         if (r == 0)
                 r = k;
+        k = cg_rmtree_at(gfd, "lxc.pivot");
+        if (r == 0)
+                r = k;
         /* In hierarchies ubcd does not manage (devices, freezer, name=systemd, an idle v2 mount)
          * liblxc made ROOT/ID and ROOT on the way: they go with it when nothing else uses them. */
         if (!owned && r == 0) {
@@ -586,7 +594,7 @@ static int procs_tree(int fd, int sig, unsigned depth, unsigned *count) {
 }
 
 struct kill_walk {
-        const char *sub; /* "lxc" or "lxc.monitor" */
+        const char *sub; /* "lxc", "lxc.monitor" or "lxc.pivot" */
         int sig;
         int freeze; /* 1 freeze, 0 thaw, -1 neither */
 };
@@ -627,9 +635,9 @@ static bool dir_exists(const char *path) {
         return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* v2: the guest's cgroup only holds lxc and lxc.monitor, which get its controllers. liblxc
- * enables every controller of its base on the way down itself, but a refusal there reads as
- * "Failed to create payload cgroup"; here it is an error that says why. */
+/* v2: the guest's cgroup only holds lxc, lxc.monitor and lxc.pivot, which get its controllers.
+ * liblxc enables every controller of its base on the way down itself, but a refusal there reads
+ * as "Failed to create payload cgroup"; here it is an error that says why. */
 static int delegate_v2(const struct launch_guest *g, const struct lxc_paths *p, char *err, size_t size) {
         char ctrls[512], add[600] = "", *save = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -923,6 +931,19 @@ static bool wait_empty(const struct launch_guest *g, const struct lxc_paths *p, 
         }
 }
 
+/* The monitor ends on its own once its container is gone, from lxc.monitor or from lxc.pivot,
+ * where it moves to remove lxc.monitor; one that hangs is killed. */
+static int end_monitor(const struct launch_guest *g, const struct lxc_paths *p, const char *sub, char *err,
+                       size_t size) {
+        if (wait_empty(g, p, sub, 5000))
+                return 0;
+        (void) signal_sub(g, p, sub, SIGKILL, -1);
+        if (wait_empty(g, p, sub, 5000))
+                return 0;
+        snprintf(err, size, "the container's monitor in %s/%s does not end", p->guest_cg, sub);
+        return -ETIMEDOUT;
+}
+
 int lxc_launch_kill(const struct launch_guest *g, char *err, size_t size) {
         struct lxc_paths p;
         struct lxc_container *c;
@@ -953,15 +974,11 @@ int lxc_launch_kill(const struct launch_guest *g, char *err, size_t size) {
                 (void) signal_sub(g, &p, "lxc", 0, 0);
                 msleep(WAIT_STEP_MS);
         }
-        /* The monitor ends on its own once its container is gone; one that hangs is killed. */
-        if (!wait_empty(g, &p, "lxc.monitor", 5000)) {
-                (void) signal_sub(g, &p, "lxc.monitor", SIGKILL, -1);
-                if (!wait_empty(g, &p, "lxc.monitor", 5000)) {
-                        snprintf(err, size, "the container's monitor in %s/lxc.monitor does not end",
-                                 p.guest_cg);
-                        return -ETIMEDOUT;
-                }
-        }
+        r = end_monitor(g, &p, "lxc.monitor", err, size);
+        if (r == 0)
+                r = end_monitor(g, &p, "lxc.pivot", err, size);
+        if (r < 0)
+                return r;
         r = lxc_launch_cleanup(g);
         if (r < 0)
                 snprintf(err, size, "cannot remove what is left of container %s: %s", p.name, strerror(-r));

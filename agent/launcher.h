@@ -41,7 +41,8 @@ const char *launch_setting(const struct launch_guest *g, const char *section, co
                            unsigned *ret_line);
 
 /* Containers (launch-lxc.c). The container "ID" lives in state_dir/lxc/ID (config, rootfs);
- * its processes in the guest's cgroup subtree (ROOT/ID/lxc, monitor in ROOT/ID/lxc.monitor). */
+ * its processes in the guest's cgroup subtree (ROOT/ID/lxc, monitor in ROOT/ID/lxc.monitor,
+ * and in ROOT/ID/lxc.pivot while it ends). */
 int lxc_launch_validate(const struct launch_guest *g, struct ubc_diag_sink *diags);
 typedef void (*launch_progress_fn)(void *userdata, uint64_t done, uint64_t total);
 /* Unpacks state_dir/template/TEMPLATE into the container's rootfs (ids shifted for an
