@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the vm suite's boot files from Debian packages only: Debian's kernel (downloaded once
 # into the cache) and a gzip'd cpio initramfs of busybox-static, ubcd/ubcctl with the shared
-# libraries they load, the test helpers and the test scripts.
+# libraries they load, the test helpers, the test scripts and what the container tests need
+# of this machine's lxc.
 #
 # Environment: UBC_SOURCE_ROOT, UBC_BUILD_ROOT, UBCD, UBCCTL (as meson's test_env sets them),
 # UBC_VM_CACHE (default $UBC_BUILD_ROOT/vm-cache), UBC_VM_KERNEL_PKG (default: the package
@@ -25,6 +26,11 @@ ubcctl=${UBCCTL:-$build/agent/ubcctl}
 # there is one, as on a Debian host: busybox's own sh runs its applets before anything on
 # PATH, so these would never be reached, and the scripts meet the shell they meet outside.
 extra_tools="setpriv dash"
+# The container tests: GNU tar for templates (busybox's has no --numeric-owner or --xattrs), jq
+# for ubcctl --json, procps's ps (-p), newuidmap/newgidmap since liblxc maps an unprivileged
+# container's ids through them when the host has them, and lxc-start, the sign that lxc is
+# installed (and a way to debug from UBC_VM_SHELL=1). liblxc itself comes with ubcd.
+extra_tools="$extra_tools tar jq ps newuidmap newgidmap lxc-start"
 
 # Kernel modules a virtio disk needs; loaded by /init in this order after their dependencies,
 # unless the kernel has them built in.
@@ -138,7 +144,7 @@ elfs=() # "source:destination in the image"
 add_elf() { [ -f "$1" ] && [ -x "$1" ] && elfs+=("$1:$2"); }
 if [ -x "$ubcd" ]; then add_elf "$ubcd" /ubc/build/agent/ubcd; else say "no ubcd at $ubcd; tests that need it skip"; fi
 if [ -x "$ubcctl" ]; then add_elf "$ubcctl" /ubc/build/agent/ubcctl; else say "no ubcctl at $ubcctl"; fi
-for h in memhog forker cpuhog holder; do
+for h in memhog forker cpuhog holder lxc-drive; do
         add_elf "$build/tests/helpers/$h" "/ubc/build/tests/helpers/$h" || say "no helper $h in $build/tests/helpers"
 done
 add_elf "$build/tests/host/test-cg-host" /ubc/build/tests/host/test-cg-host || true
@@ -147,7 +153,7 @@ for t in $extra_tools; do
 done
 
 scripts=("$src/tests/lib.sh")
-for f in "$src"/tests/host/*.sh "$src"/tests/vm/t-*.sh; do
+for f in "$src"/tests/host/*.sh "$src"/tests/vm/t-*.sh "$src"/tests/helpers/*.sh; do
         [ -f "$f" ] && scripts+=("$f")
 done
 
@@ -163,13 +169,22 @@ for e in "$busybox:/bin/busybox" "${elfs[@]}"; do
 done
 mapfile -t libs < <(printf '%s\n' "${libs[@]}" | sort -u)
 
+# liblxc mounts a container's rootfs on a folder fixed when it was built ($libdir/lxc/rootfs)
+# and fails a start without it.
+lxc_rootfs_mount=
+for l in "${libs[@]}"; do
+        case ${l##*/} in
+        liblxc.so*) lxc_rootfs_mount=$(grep -aoE -m 1 '/[[:alnum:]_./-]*/lxc/rootfs' "$l" | head -n 1) || true ;;
+        esac
+done
+
 out=$cache/initrd.gz
 inputs=("$here/build-image.sh" "$here/init" "$busybox" "$kdir/stamp" "${scripts[@]}" "${libs[@]}")
 for e in "${elfs[@]}"; do inputs+=("${e%%:*}"); done
 if [ -d "$src/policies/examples" ]; then
         while read -r f; do inputs+=("$f"); done < <(find "$src/policies/examples" -type f | sort)
 fi
-manifest=$(printf '%s\n' "${inputs[@]}" "${elfs[@]}")
+manifest=$(printf '%s\n' "${inputs[@]}" "${elfs[@]}" "$lxc_rootfs_mount")
 
 rebuild=
 if [ ! -f "$out" ] || [ "$manifest" != "$(cat "$cache/initrd.inputs" 2>/dev/null)" ]; then
@@ -201,6 +216,7 @@ for e in "${elfs[@]}"; do
         install -m 0755 "${e%%:*}" "$root${e#*:}"
 done
 [ -x "$root/bin/dash" ] && ln -sfn dash "$root/bin/sh"
+[ -n "$lxc_rootfs_mount" ] && mkdir -p "$root$lxc_rootfs_mount"
 for l in "${libs[@]}"; do
         mkdir -p "$root$(dirname "$l")"
         cp -L "$l" "$root$l"
