@@ -1,9 +1,9 @@
 #!/bin/sh
-# A container guest through ubcctl: create from a busybox template (progress, guest file),
-# start puts its init in the guest's cgroup subtree, a memory hog inside is stopped at the
-# guest's limit, it survives a kill -9 of ubcd and is taken over, stop leaves no process,
-# cgroup or mount, destroy refuses a running one and then leaves nothing; bad input is a
-# clear error with no half-made guest.
+# Container guests through ubcctl, an unprivileged one (ubcctl create from a busybox template:
+# progress, guest file) and a privileged one: start puts its init in the guest's cgroup
+# subtree, a memory hog inside is stopped at the guest's limit, it survives a kill -9 of ubcd
+# and is taken over, stop leaves no process, cgroup or mount, destroy refuses a running one and
+# then leaves nothing; bad input is a clear error with no half-made guest.
 . "${UBC_SOURCE_ROOT:-.}/tests/lib.sh"
 need_root
 [ -x "$UBCD" ] && [ -x "$UBCCTL" ] || skip_all "ubcd or ubcctl not built"
@@ -38,7 +38,7 @@ if command -v newuidmap >/dev/null; then
         done
 fi
 ct_cleanup() {
-        for id in 701 703 704 705; do
+        for id in 701 703 704 705 706; do
                 [ -n "$UBCD_PID" ] && "$UBCCTL" -s "$SOCK" stop $id --kill >/dev/null 2>&1
                 "$UBCCTL" -c "$CFG" destroy $id >/dev/null 2>&1
         done
@@ -80,26 +80,45 @@ check "  leaving nothing" sh -c '[ ! -e "$1/guests.d/702.conf" ] && [ ! -e "$2/l
 check "an unknown class is refused" sh -c '! "$1" -c "$2" create 702 --template busybox.tar.gz --class gold 2>/dev/null' \
         _ "$UBCCTL" "$CFG"
 
-# --- create, start ---
+# --- create, start: 701 unprivileged (ubcctl create), 706 privileged ---
 "$UBCCTL" -c "$CFG" create 701 --template busybox.tar.gz --class small >"$TEST_DIR/create.out" 2>&1
 check "create unpacks with a progress line" grep -q "Unpacking busybox.tar.gz: 100%" "$TEST_DIR/create.out"
 check "  and writes guests.d/701.conf" grep -qx "type = container" "$CFG/guests.d/701.conf"
 check "ubcd makes 701's cgroup with the class's limit" wait_value 10 701 memory "$limit_file" 67108864
-out=$(ctl start 701 2>&1)
-pid=$(echo "$out" | sed -n 's/^Guest 701 started, PID \([0-9]*\)$/\1/p')
-check "start prints the init's PID" test -n "$pid"
-[ -n "$pid" ] || diag "$out"
-check "its init is in 701's cgroup subtree (lxc/cgroup.procs)" grep -qx "$pid" "$(mem_dir 701)/lxc/cgroup.procs"
-check_eq "it runs as the mapped root, uid 100000" 100000 "$(awk '/^Uid:/ { print $2 }' /proc/"$pid"/status)"
-check_eq "list shows it running with its PID" "running $pid" "$(state 701) $(list_pid 701)"
+# ubcctl create makes unprivileged containers only: a privileged one as an operator makes it,
+# the template unpacked with its own ids and privileged = yes.
+mkdir -p "$STATE/lxc/706/rootfs"
+tar --numeric-owner -xzf "$STATE/template/busybox.tar.gz" -C "$STATE/lxc/706/rootfs"
+write_guest 706 "type = container" "class = small" "[container]" "template = busybox.tar.gz" "privileged = yes"
+check "ubcd makes 706's cgroup with the class's limit" wait_value 10 706 memory "$limit_file" 67108864
+
+pid_of() { cat "$TEST_DIR/$1.pid" 2>/dev/null; }
+# started ID UID: start prints the init's PID, which runs in ROOT/ID/lxc as host uid UID.
+started() {
+        out=$(ctl start "$1" 2>&1)
+        pid=$(echo "$out" | sed -n "s/^Guest $1 started, PID \([0-9]*\)$/\1/p")
+        echo "$pid" >"$TEST_DIR/$1.pid"
+        check "$1: start prints the init's PID" test -n "$pid"
+        [ -n "$pid" ] || diag "$out"
+        check "$1: its init is in its cgroup subtree (lxc/cgroup.procs)" grep -qx "$pid" "$(mem_dir "$1")/lxc/cgroup.procs"
+        check_eq "$1: it runs as host uid $2" "$2" "$(awk '/^Uid:/ { print $2 }' /proc/"$pid"/status)"
+        check_eq "$1: list shows it running with its PID" "running $pid" "$(state "$1") $(list_pid "$1")"
+}
+started 701 100000
 check "a second start is refused" sh -c '! "$1" -s "$2" start 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
+started 706 0
 
 # --- the guest's limit holds inside ---
-"$UBCCTL" -c "$CFG" exec 701 -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived' >"$TEST_DIR/hog.out" 2>&1
-check "a 100M hog inside the 64M container is killed" sh -c '! grep -q survived "$1"' _ "$TEST_DIR/hog.out"
-check "the memory failcnt of 701 rose" [ "$(mem_fails 701)" -gt 0 ]
+held() {
+        "$UBCCTL" -c "$CFG" exec "$1" -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived' \
+                >"$TEST_DIR/hog.$1" 2>&1
+        check "$1: a 100M hog inside the 64M container is killed" sh -c '! grep -q survived "$1"' _ "$TEST_DIR/hog.$1"
+        check "$1: its memory failcnt rose" [ "$(mem_fails "$1")" -gt 0 ]
+        check "$1: its init survived the hog" kill -0 "$(pid_of "$1")"
+}
+held 701
 check_eq "exec gives the command's exit status" 7 "$("$UBCCTL" -c "$CFG" exec 701 -- sh -c 'exit 7' >/dev/null 2>&1; echo $?)"
-check "its init survived the hog" kill -0 "$pid"
+held 706
 
 # --- its processes, in cgroups below the guest's, are the guest's in list and beancounters ---
 bc_held() {
@@ -120,7 +139,7 @@ if [ "$(nproc)" -ge 2 ]; then
         for cpus in 1 0 0-1; do
                 check "set cpu.set=$cpus on the running container" ctl set 701 cpu.set=$cpus
                 check_eq "  its init may run on CPUs $cpus" "$cpus" \
-                        "$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/"$pid"/status)"
+                        "$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/"$(pid_of 701)"/status)"
         done
 else
         ok "cpu.set on the running container # SKIP needs two CPUs"
@@ -130,26 +149,37 @@ fi
 kill -9 "$UBCD_PID"
 wait "$UBCD_PID" 2>/dev/null
 UBCD_PID=
-check "the container outlives ubcd" kill -0 "$pid"
+for id in 701 706; do
+        check "$id: the container outlives ubcd" kill -0 "$(pid_of $id)"
+done
 check "ubcd comes back" start_ubcd -v
-check_eq "list shows 701 running again, same PID" "running $pid" "$(state 701) $(list_pid 701)"
+for id in 701 706; do
+        check_eq "$id: list shows it running again, same PID" "running $(pid_of $id)" "$(state $id) $(list_pid $id)"
+done
 check "destroy of a running container is refused" sh -c '! "$1" -c "$2" -s "$3" destroy 701 2>"$4/err"' \
         _ "$UBCCTL" "$CFG" "$SOCK" "$TEST_DIR"
 check "  saying so" grep -q "Guest 701 is running; stop it first, or destroy it with --force" "$TEST_DIR/err"
 
 # --- stop: nothing left ---
-check "stop returns once it is down" ctl stop 701
-check "no init left" sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
-for sub in lxc lxc.monitor lxc.pivot; do
-        check "no $sub cgroup below 701" test ! -d "$(mem_dir 701)/$sub"
-done
-check_eq "701's own cgroup stays, empty" "" "$(cat "$(mem_dir 701)/cgroup.procs")"
-check_eq "no mount below its rootfs" 0 "$(grep -c " $STATE/lxc/701/rootfs" /proc/self/mountinfo)"
-check_eq "list shows it stopped" stopped "$(state 701)"
+stopped() {
+        pid=$(pid_of "$1")
+        check "$1: stop returns once it is down" ctl stop "$1"
+        check "$1: no init left" sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
+        for sub in lxc lxc.monitor lxc.pivot; do
+                check "$1: no $sub cgroup below it" test ! -d "$(mem_dir "$1")/$sub"
+        done
+        check_eq "$1: its own cgroup stays, empty" "" "$(cat "$(mem_dir "$1")/cgroup.procs")"
+        check_eq "$1: no mount below its rootfs" 0 "$(grep -c " $STATE/lxc/$1/rootfs" /proc/self/mountinfo)"
+        check_eq "$1: list shows it stopped" stopped "$(state "$1")"
+}
+stopped 701
+stopped 706
 check "a stop of a stopped container is refused" sh -c '! "$1" -s "$2" stop 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
-check "destroy" "$UBCCTL" -c "$CFG" -s "$SOCK" destroy 701
-check "  leaves no rootfs" test ! -e "$STATE/lxc/701"
-check "  and no guest file" test ! -e "$CFG/guests.d/701.conf"
+for id in 701 706; do
+        check "$id: destroy" "$UBCCTL" -c "$CFG" -s "$SOCK" destroy $id
+        check "$id:   leaves no rootfs" test ! -e "$STATE/lxc/$id"
+        check "$id:   and no guest file" test ! -e "$CFG/guests.d/$id.conf"
+done
 
 # --- onboot: in ID order, onboot_parallel of them starting at once ---
 stop_ubcd
