@@ -614,9 +614,9 @@ static int kill_in(struct cg_mount_walk *w, int basefd, bool owned, bool v2) {
                         (void) cg_file_write(fd, "freezer.state", k->freeze ? "FROZEN" : "THAWED", false);
                 return 0;
         }
-        if (k->sig == SIGKILL && v2 && cg_file_exists(fd, "cgroup.kill"))
-                return cg_file_write(fd, "cgroup.kill", "1", false) < 0 ? 0
-                                                                        : procs_tree(fd, 0, 0, &w->count);
+        /* v2 (5.14) kills the whole subtree at once, forks included; without it, one by one. */
+        if (k->sig == SIGKILL && v2 && cg_file_write(fd, "cgroup.kill", "1", false) >= 0)
+                return procs_tree(fd, 0, 0, &w->count);
         return procs_tree(fd, k->sig, 0, &w->count);
 }
 
