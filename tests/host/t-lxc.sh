@@ -179,11 +179,19 @@ check "no process of init $pid" sh -c "! kill -0 $pid 2>/dev/null"
 check "no lxc cgroup below ROOT/101" no_lxc_cgroups 101
 check "no mount below the rootfs" no_mounts_below "$STATE/lxc/101/rootfs"
 
-# Kill of a running container, without shutdown first.
+# Kill of a running container, without shutdown first, with a process in its cgroup outside
+# its namespaces (which init's end does not take along): cgroup.kill on v2, one by one on v1.
 pid=$(drive 101 start)
 check "started again ($pid)" [ -n "$pid" ]
+spawn sleep 600
+stray=$!
+echo "$stray" >"$(mem_dir 101)/lxc/cgroup.procs"
+check "a stray process $stray is in ROOT/101/lxc" grep -qx "$stray" "$(mem_dir 101)/lxc/cgroup.procs"
 check "kill of a running container" drive 101 kill
 check "no process of init $pid after kill" sh -c "! kill -0 $pid 2>/dev/null"
+check "the stray process was killed" sh -c "! kill -0 $stray 2>/dev/null || grep -q '^State:.*Z' /proc/$stray/status"
+kill -9 "$stray" 2>/dev/null # reaped below without waiting 600 s, should the check have failed
+wait "$stray" 2>/dev/null
 check_eq "find says stopped" stopped "$(drive 101 find)"
 check "no lxc cgroup below ROOT/101 after kill" no_lxc_cgroups 101
 check "no mount below the rootfs after kill" no_mounts_below "$STATE/lxc/101/rootfs"
