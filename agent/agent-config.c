@@ -15,12 +15,12 @@
 #include "ubc/history.h"
 #include "ubc/macro.h"
 
-#define AGENT_CONFIG_FILE     "ubcd.conf"
-#define AGENT_CONFIG_SECTION  "agent"
-#define AGENT_CONFIG_SIZE_MAX (64u * 1024u)
-#define AGENT_INTERVAL_MIN_US (100ULL * 1000ULL)
-#define AGENT_INTERVAL_MAX_US (3600ULL * 1000ULL * 1000ULL)
-#define AGENT_RRD_STEP_MAX_S  3600u
+#define AGENT_CONFIG_FILE       "ubcd.conf"
+#define AGENT_CONFIG_SECTION    "agent"
+#define AGENT_CONFIG_SIZE_MAX   (64u * 1024u)
+#define AGENT_INTERVAL_MIN_US   (100ULL * 1000ULL)
+#define AGENT_INTERVAL_MAX_US   (3600ULL * 1000ULL * 1000ULL)
+#define AGENT_RRD_STEP_MAX_S    3600u
 #define ONBOOT_PARALLEL_DEFAULT 4u
 #define ONBOOT_PARALLEL_MAX     64ul
 
@@ -129,8 +129,8 @@ struct config_parser {
         const char *buf;
         size_t len, pos;
         unsigned line;
-        bool in_agent;        /* the current section is [agent] */
-        bool in_unknown;      /* the current section is another one, reported at its header */
+        bool in_agent;         /* the current section is [agent] */
+        bool in_unknown;       /* the current section is another one, reported at its header */
         unsigned key_line[16]; /* where each key was set, to refuse a second setting */
         unsigned n_errors;
         struct ubc_diag_sink *diags;

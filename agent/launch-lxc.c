@@ -1190,8 +1190,8 @@ out:
         return r;
 }
 
-int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pending, pid_t *ret_pid, char *err,
-                      size_t size) {
+int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pending, pid_t *ret_pid,
+                      char *err, size_t size) {
         struct lxc_container *c;
         struct lxc_paths p;
         char msg[300], kerr[PATH_MAX + 256];

@@ -397,7 +397,8 @@ int qemu_launch_begin(const struct launch_guest *g, struct launch_pending *ret, 
         return 0;
 }
 
-int qemu_launch_finish(const struct launch_guest *g, struct launch_pending *pending, char *err, size_t size) {
+int qemu_launch_finish(const struct launch_guest *g, struct launch_pending *pending, char *err,
+                       size_t size) {
         struct qemu_paths paths;
         int pidfd = pending->pidfd, r = 0;
         char status[32];

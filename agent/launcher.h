@@ -52,8 +52,8 @@ int lxc_launch_create(const struct launch_guest *g, const char *template_name, l
 /* Starts it: begin returns once its start is under way (-EALREADY if it runs), finish once it
  * runs, with its init's PID; a failed finish leaves nothing running. start is both. */
 int lxc_launch_begin(const struct launch_guest *g, struct launch_pending *ret, char *err, size_t size);
-int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pending, pid_t *ret_pid, char *err,
-                      size_t size);
+int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pending, pid_t *ret_pid,
+                      char *err, size_t size);
 int lxc_launch_start(const struct launch_guest *g, pid_t *ret_pid, char *err, size_t size);
 /* 1 and its init's PID when it runs (after a ubcd restart too), 0 when not. */
 int lxc_launch_find(const struct launch_guest *g, pid_t *ret_pid);

@@ -23,16 +23,17 @@ typeof(rrdc_is_connected) *sym_rrdc_is_connected;
 typeof(rrdc_flush) *sym_rrdc_flush;
 typeof(rrdc_update) *sym_rrdc_update;
 
-#define SYMBOL(name) {#name, (void **) &sym_##name}
+#define SYMBOL(name) \
+        { #name, (void **) &sym_##name }
 
 static const struct {
         const char *name;
         void **where;
 } symbols[] = {
-        SYMBOL(rrd_get_error),    SYMBOL(rrd_clear_error), SYMBOL(rrd_test_error),   SYMBOL(rrd_create_r2),
-        SYMBOL(rrd_update_r),     SYMBOL(rrd_lastupdate_r), SYMBOL(rrd_tune),        SYMBOL(rrd_fetch_r),
-        SYMBOL(rrd_info_r),       SYMBOL(rrd_info_free),   SYMBOL(rrd_graph_v),      SYMBOL(rrdc_connect),
-        SYMBOL(rrdc_disconnect),  SYMBOL(rrdc_is_connected), SYMBOL(rrdc_flush),     SYMBOL(rrdc_update),
+        SYMBOL(rrd_get_error),   SYMBOL(rrd_clear_error),   SYMBOL(rrd_test_error), SYMBOL(rrd_create_r2),
+        SYMBOL(rrd_update_r),    SYMBOL(rrd_lastupdate_r),  SYMBOL(rrd_tune),       SYMBOL(rrd_fetch_r),
+        SYMBOL(rrd_info_r),      SYMBOL(rrd_info_free),     SYMBOL(rrd_graph_v),    SYMBOL(rrdc_connect),
+        SYMBOL(rrdc_disconnect), SYMBOL(rrdc_is_connected), SYMBOL(rrdc_flush),     SYMBOL(rrdc_update),
 };
 
 int rrd_dl_open(char *err, size_t err_size) {
@@ -53,8 +54,8 @@ int rrd_dl_open(char *err, size_t err_size) {
                 *symbols[i].where = dlsym(h, symbols[i].name);
                 if (!*symbols[i].where) {
                         if (err && err_size)
-                                snprintf(err, err_size, "%s lacks %s: an rrdtool older than 1.7?", RRD_SONAME,
-                                         symbols[i].name);
+                                snprintf(err, err_size, "%s lacks %s: an rrdtool older than 1.7?",
+                                         RRD_SONAME, symbols[i].name);
                         for (size_t j = 0; j <= i; j++)
                                 *symbols[j].where = NULL;
                         dlclose(h);

@@ -18,10 +18,10 @@ struct agent_config {
         char run_dir[256];
         char root[128]; /* owned subtree, e.g. "ubc" */
         enum ubc_driver driver;
-        uint64_t interval_us;  /* accounting sample period */
-        char rrdcached[256];   /* empty: librrd in-process */
-        unsigned rrd_step;     /* seconds per RRD row in new history files; a file keeps its own */
-        char socket_group[64]; /* group besides root allowed to mutate, empty: root only */
+        uint64_t interval_us;     /* accounting sample period */
+        char rrdcached[256];      /* empty: librrd in-process */
+        unsigned rrd_step;        /* seconds per RRD row in new history files; a file keeps its own */
+        char socket_group[64];    /* group besides root allowed to mutate, empty: root only */
         unsigned onboot_parallel; /* onboot guests whose starts are under way at once */
 };
 

@@ -237,7 +237,8 @@ static void test_onboot_parallel(void **state) {
         assert_int_equal(load(f, "[agent]\nonboot_parallel = 1\n"), 0);
         assert_int_equal(f->cfg.onboot_parallel, 1);
         assert_int_equal(load(f, "[agent]\nonboot_parallel = 0\n"), -EINVAL);
-        assert_string_equal(f->diags.text[0], "ubcd.conf:2: onboot_parallel: '0' is not a number of guests 1..64");
+        assert_string_equal(f->diags.text[0],
+                            "ubcd.conf:2: onboot_parallel: '0' is not a number of guests 1..64");
         assert_int_equal(load(f, "[agent]\nonboot_parallel = 65\n"), -EINVAL);
         assert_int_equal(load(f, "[agent]\nonboot_parallel = -2\n"), -EINVAL);
         assert_int_equal(load(f, "[agent]\nonboot_parallel = 3x\n"), -EINVAL);
