@@ -14,6 +14,7 @@
 #include "ubc/agent-config.h"
 #include "ubc/history.h"
 #include "ubc/macro.h"
+#include "ubc/units.h"
 
 #define AGENT_CONFIG_FILE       "ubcd.conf"
 #define AGENT_CONFIG_SECTION    "agent"
@@ -22,7 +23,7 @@
 #define AGENT_INTERVAL_MAX_US   (3600ULL * 1000ULL * 1000ULL)
 #define AGENT_RRD_STEP_MAX_S    3600u
 #define ONBOOT_PARALLEL_DEFAULT 4u
-#define ONBOOT_PARALLEL_MAX     64ul
+#define ONBOOT_PARALLEL_MAX     64u
 
 static const char *const driver_names[] = {
         [UBC_DRIVER_AUTO] = "auto",
@@ -203,13 +204,10 @@ static void parse_rrd_step(struct config_parser *p, const char *key, const char 
 }
 
 static void parse_onboot_parallel(struct config_parser *p, const char *key, const char *value) {
-        char *end;
-        unsigned long n;
+        uint64_t n;
 
-        errno = 0;
-        n = strtoul(value, &end, 10);
-        if (errno != 0 || end == value || *end || value[0] == '-' || n < 1 || n > ONBOOT_PARALLEL_MAX)
-                config_error(p, key, "'%s' is not a number of guests 1..%lu", value, ONBOOT_PARALLEL_MAX);
+        if (unit_parse_uint(value, 1, ONBOOT_PARALLEL_MAX, &n) < 0)
+                config_error(p, key, "'%s' is not a number of guests 1..%u", value, ONBOOT_PARALLEL_MAX);
         else
                 p->c->onboot_parallel = (unsigned) n;
 }
