@@ -57,7 +57,6 @@ struct cg_ops {
                              bool create_files, bool fresh, const char *cpus);
         /* Adds what controller c's files say to *cur. */
         int (*read_current)(int guest_fd, enum ubc_ctrl c, struct cg_current *cur);
-        int (*nprocs)(int guest_fd, unsigned *ret);
         /* Writes a guest's file where the cgroups below it (a container's) must change in step
          * for the kernel to take the value; 'old' is the guest's value before. NULL: a plain
          * write always does. */

@@ -424,7 +424,7 @@ int cg_guest_nprocs(struct cg_root *r, uint32_t id, unsigned *ret) {
                         continue;
                 if (fd < 0)
                         return fd;
-                k = r->ops[c]->nprocs(fd, &n);
+                k = cg_tree_count_procs(fd, &n);
                 if (k == -ENOENT && r->create_files) {
                         /* a fake guest nobody attached to */
                         n = 0;

@@ -243,10 +243,6 @@ static int v1_read_current(int guest_fd, enum ubc_ctrl c, struct cg_current *cur
         }
 }
 
-static int v1_nprocs(int guest_fd, unsigned *ret) {
-        return cg_tree_count_procs(guest_fd, ret);
-}
-
 const struct cg_ops cg_v1_ops = {
         .version = CG_VERSION_V1,
         .ctrl_name =
@@ -271,6 +267,5 @@ const struct cg_ops cg_v1_ops = {
         .root_prepare = v1_root_prepare,
         .guest_prepare = v1_guest_prepare,
         .read_current = v1_read_current,
-        .nprocs = v1_nprocs,
         .write_in_step = v1_write_in_step,
 };

@@ -118,10 +118,6 @@ static int v2_read_current(int guest_fd, enum ubc_ctrl c, struct cg_current *cur
         return 0;
 }
 
-static int v2_nprocs(int guest_fd, unsigned *ret) {
-        return cg_tree_count_procs(guest_fd, ret);
-}
-
 const struct cg_ops cg_v2_ops = {
         .version = CG_VERSION_V2,
         .ctrl_name =
@@ -145,5 +141,4 @@ const struct cg_ops cg_v2_ops = {
         .root_prepare = v2_root_prepare,
         .guest_prepare = v2_guest_prepare,
         .read_current = v2_read_current,
-        .nprocs = v2_nprocs,
 };
