@@ -183,49 +183,58 @@ int cg_file_count_lines(int dirfd, const char *file, unsigned *ret) {
         return 0;
 }
 
-/* How deep cg_tree_count_procs() looks: a container's cgroups and its own nesting. */
-#define PROCS_TREE_DEPTH_MAX 16
-
-static int count_procs_tree(int dir_fd, unsigned depth, unsigned *total) {
+static int walk_below(int dir_fd, unsigned depth, int (*visit)(int fd, void *userdata), void *userdata) {
         struct dirent *e;
-        unsigned n;
         DIR *d;
-        int fd, r;
+        int fd, r = 0;
 
-        r = cg_file_count_lines(dir_fd, "cgroup.procs", &n);
-        if (r < 0)
-                return r;
-        *total += n;
-        if (depth >= PROCS_TREE_DEPTH_MAX)
-                return 0;
+        if (depth >= CG_BELOW_DEPTH_MAX)
+                return -ELOOP;
         fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
         d = fdopendir(fd);
         if (!d) {
+                r = negative_errno();
                 close(fd);
-                return negative_errno();
+                return r;
         }
-        while ((e = readdir(d))) {
+        while (r >= 0 && (e = readdir(d))) {
                 _cleanup_close_ int sub = -EBADF;
 
                 if (e->d_type != DT_DIR || e->d_name[0] == '.')
                         continue;
-                /* one that went meanwhile took its processes with it */
                 sub = cg_dir_open(dirfd(d), e->d_name);
-                if (sub >= 0)
-                        (void) count_procs_tree(sub, depth + 1, total);
+                if (sub == -ENOENT)
+                        continue; /* removed meanwhile */
+                r = sub < 0 ? sub : visit(sub, userdata);
+                if (r >= 0)
+                        r = walk_below(sub, depth + 1, visit, userdata);
         }
         closedir(d);
+        return r;
+}
+
+int cg_for_each_below(int dir_fd, int (*visit)(int fd, void *userdata), void *userdata) {
+        return walk_below(dir_fd, 0, visit, userdata);
+}
+
+static int count_procs(int fd, void *userdata) {
+        unsigned *total = userdata, n;
+
+        /* one that went meanwhile took its processes with it */
+        if (cg_file_count_lines(fd, "cgroup.procs", &n) >= 0)
+                *total += n;
         return 0;
 }
 
 int cg_tree_count_procs(int dirfd, unsigned *ret) {
-        unsigned total = 0;
-        int r = count_procs_tree(dirfd, 0, &total);
+        unsigned total;
+        int r = cg_file_count_lines(dirfd, "cgroup.procs", &total);
 
         if (r < 0)
                 return r;
+        (void) cg_for_each_below(dirfd, count_procs, &total); /* what it could see */
         *ret = total;
         return 0;
 }

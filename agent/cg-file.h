@@ -27,6 +27,11 @@ int cg_file_write(int dirfd, const char *file, const char *value, bool create);
 bool cg_file_exists(int dirfd, const char *file);
 /* Lines of a file of any length (cgroup.procs), read in bounded chunks. */
 int cg_file_count_lines(int dirfd, const char *file, unsigned *ret);
+/* How deep below a guest its cgroups are followed: a container's and its own nesting. */
+#define CG_BELOW_DEPTH_MAX 16
+/* Calls visit with each cgroup below dir_fd (not dir_fd itself), parents first; one removed
+ * meanwhile is skipped. Stops at the first error of visit, or -ELOOP below the depth limit. */
+int cg_for_each_below(int dir_fd, int (*visit)(int fd, void *userdata), void *userdata);
 /* The processes of the cgroup dirfd and of every cgroup below it (a container's). */
 int cg_tree_count_procs(int dirfd, unsigned *ret);
 

@@ -1,8 +1,6 @@
 /* The cgroup v1 backend: a hierarchy per controller (or a few co-mounted), cpu.shares,
  * memory.limit_in_bytes, blkio.throttle.*, and cpusets that must be filled before use. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +14,6 @@
 /* memory.limit_in_bytes of an unlimited cgroup reads back as PAGE_COUNTER_MAX pages
  * (9223372036854771712 with 4 KiB pages); anything this large is no limit in practice. */
 #define V1_UNLIMITED_FROM (UINT64_C(1) << 62)
-
-/* How deep below a guest its cpuset is carried: a container's cgroups and its own nesting. */
-#define V1_CPUSET_DEPTH_MAX 16
 
 static const struct cg_file_kind v1_files[] = {
         {"cpu.shares", CG_VALUE_SHARES},
@@ -104,42 +99,13 @@ static int v1_guest_prepare(int root_fd, int guest_fd, enum ubc_ctrl c, const st
                                  host ? host->root_mems : NULL, create_files);
 }
 
-/* Every cgroup below dir_fd, parents first, gets 'value' in 'file'. */
-static int v1_write_below(int dir_fd, const char *file, const char *value, unsigned depth) {
-        struct dirent *e;
-        DIR *d;
-        int fd, r = 0;
+struct file_value {
+        const char *file, *value;
+};
 
-        if (depth >= V1_CPUSET_DEPTH_MAX)
-                return -ELOOP;
-        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                close(fd);
-                return r;
-        }
-        while (r >= 0 && (e = readdir(d))) {
-                int child;
-
-                if (e->d_type != DT_DIR || streq(e->d_name, ".") || streq(e->d_name, ".."))
-                        continue;
-                child = cg_dir_open(dirfd(d), e->d_name);
-                if (child == -ENOENT)
-                        continue; /* removed meanwhile */
-                if (child < 0) {
-                        r = child;
-                        break;
-                }
-                r = cg_file_write(child, file, value, false);
-                if (r >= 0)
-                        r = v1_write_below(child, file, value, depth + 1);
-                close(child);
-        }
-        closedir(d);
-        return r;
+static int write_file_value(int fd, void *userdata) {
+        const struct file_value *fv = userdata;
+        return cg_file_write(fd, fv->file, fv->value, false);
 }
 
 /* A v1 cpuset's children must stay within it and do not follow it: a running container's
@@ -165,7 +131,7 @@ static int v1_write_in_step(int guest_fd, const char *file, const char *old, con
                 if (r < 0)
                         return r;
         }
-        r = v1_write_below(guest_fd, file, value, 0);
+        r = cg_for_each_below(guest_fd, write_file_value, &(struct file_value){file, value});
         if (r < 0)
                 return r;
         return cg_file_write(guest_fd, file, value, false);
