@@ -23,6 +23,7 @@
 
 #include "cg-file.h"
 #include "launcher.h"
+#include "lxc-starter.h"
 #include "template.h"
 #include "ubc/macro.h"
 #include "ubc/units.h"
@@ -985,61 +986,6 @@ int lxc_launch_kill(const struct launch_guest *g, char *err, size_t size) {
         return r;
 }
 
-/* ubcd holds some 20 files per guest open. liblxc closes what its monitor inherits one at a
- * time and reads /proc/self/fd again after each close: quadratic, seconds at a thousand guests.
- * One close_range first leaves it nothing to do. */
-static void close_inherited_fds(void) {
-        struct dirent *e;
-        DIR *d;
-
-        if (close_range(3, ~0U, 0) == 0)
-                return;
-        /* Before Linux 5.9: each fd once, read from one listing. */
-        d = opendir("/proc/self/fd");
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                int fd = atoi(e->d_name);
-                if (fd > 2 && fd != dirfd(d))
-                        (void) close(fd);
-        }
-        closedir(d);
-}
-
-/* liblxc's daemonized start moves its caller into the monitor cgroup with the monitor (meant
- * for a shell's transient systemd scope): ubcd would end up in the guest's cgroup, charged to it
- * and killed with it. A child of ours makes that call and exits, 0 once the container runs; the
- * monitor stays. The child starts from the configuration just saved, as lxc-start would: the
- * container object of ubcd's own had files open that the child closed. */
-static pid_t spawn_start(const struct lxc_paths *p) {
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                struct lxc_container *c;
-                sigset_t none;
-
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                close_inherited_fds();
-                c = lxc_container_new(p->name, p->lxcpath);
-                if (!c)
-                        _exit(1);
-                c->want_daemonize(c, true);
-                c->want_close_all_fds(c, true);
-                _exit(c->start(c, 0, NULL) ? 0 : 1);
-        }
-        return pid;
-}
-
-static int wait_start(pid_t pid) {
-        int status;
-
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
-
 /* Whether a file lists a range for root that holds LXC_SHIFT..+LXC_IDS. */
 static bool subid_has_root_range(const char *file) {
         _cleanup_fclose_ FILE *f = fopen(file, "re");
@@ -1097,8 +1043,7 @@ int lxc_launch_begin(const struct launch_guest *g, struct launch_pending *ret, c
         struct lxc_container *c;
         struct stat st;
         off_t log_offset = 0;
-        pid_t pid;
-        int r;
+        int result_fd, r;
 
         r = settings_or_error(g, false, &s, err, size);
         if (r < 0)
@@ -1176,15 +1121,14 @@ int lxc_launch_begin(const struct launch_guest *g, struct launch_pending *ret, c
                         log_offset = st.st_size;
         }
 
-        pid = spawn_start(&p);
-        if (pid < 0) {
-                r = negative_errno();
-                snprintf(err, size, "cannot fork to start container %s: %s", p.name, strerror(-r));
+        /* Not a fork of ubcd (see ubc-lxc-starter.c); started from the configuration just
+         * saved, as lxc-start would. */
+        r = lxc_starter_request(p.name, p.lxcpath, &result_fd, err, size);
+        if (r < 0) {
                 (void) lxc_launch_cleanup(g);
                 goto out;
         }
-        *ret = (struct launch_pending){.pid = pid, .pidfd = -EBADF, .log_offset = log_offset};
-        r = 0;
+        *ret = (struct launch_pending){.pidfd = -EBADF, .result_fd = result_fd, .log_offset = log_offset};
 out:
         lxc_container_put(c);
         return r;
@@ -1196,13 +1140,14 @@ int lxc_launch_finish(const struct launch_guest *g, struct launch_pending *pendi
         struct lxc_paths p;
         char msg[300], kerr[PATH_MAX + 256];
         pid_t pid;
-        int r;
+        int started, r;
 
+        started = lxc_starter_wait(TAKE_FD(pending->result_fd));
         r = make_paths(g, &p, err, size);
         if (r < 0)
                 return r;
-        r = wait_start(pending->pid);
-        if (r < 0) {
+        if (started < 0) {
+                r = started;
                 log_error_since(p.log, pending->log_offset, msg, sizeof(msg));
                 snprintf(err, size, "container %s did not start: %s (see %s)", p.name,
                          *msg ? msg : "liblxc gave no reason", p.log);

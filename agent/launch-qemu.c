@@ -393,7 +393,7 @@ int qemu_launch_begin(const struct launch_guest *g, struct launch_pending *ret, 
                 return child_err;
         }
 
-        *ret = (struct launch_pending){.pid = pid, .pidfd = TAKE_FD(pidfd)};
+        *ret = (struct launch_pending){.pid = pid, .pidfd = TAKE_FD(pidfd), .result_fd = -EBADF};
         return 0;
 }
 

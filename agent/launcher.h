@@ -31,8 +31,9 @@ struct launch_guest {
 /* A start under way. Its slow part (a container getting to RUNNING, a VM's qemu to answer on
  * QMP) goes on while the caller begins others: onboot starts several guests at once. */
 struct launch_pending {
-        pid_t pid;        /* container: our child making liblxc's start; VM: qemu */
+        pid_t pid;        /* VM: qemu */
         int pidfd;        /* VM: qemu's; -EBADF for a container */
+        int result_fd;    /* container: where the start's result comes (lxc-starter.h) */
         off_t log_offset; /* container: where this start's lines begin in its log */
 };
 

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "launcher.h"
+#include "lxc-starter.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -714,6 +715,7 @@ int runtime_init(struct daemon *d) {
 }
 
 void runtime_done(struct daemon *d) {
+        lxc_starter_stop();
         for (size_t i = 0; i < d->n_runs; i++) {
                 run_release(d->runs[i]);
                 free(d->runs[i]);

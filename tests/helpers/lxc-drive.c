@@ -2,9 +2,10 @@
  * host test t-lxc.sh. It makes (and removes) the guest's cgroup ROOT/ID itself, through the
  * same cgroup layer as ubcd.
  *
- *   lxc-drive -s STATE -r RUN -R ROOT -i ID [-o KEY=VALUE]... COMMAND [ARGS]
+ *   lxc-drive -s STATE -r RUN -R ROOT -i ID [-x STARTER] [-o KEY=VALUE]... COMMAND [ARGS]
  *
- * -o gives a [container] setting. Commands: cg-create, cg-remove, validate, create [TEMPLATE],
+ * -x names ubc-lxc-starter, which start runs (ubcd finds it next to itself). -o gives a
+ * [container] setting. Commands: cg-create, cg-remove, validate, create [TEMPLATE],
  * start, find, shutdown, kill, cleanup, destroy, attach -- CMD.... A failure prints
  * "lxc-drive: COMMAND: ENAME: message" on stderr and exits 1; attach exits with the command's
  * status. */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "lxc-starter.h"
 #include "ubc/macro.h"
 
 #define MAX_SETTINGS 16
@@ -62,7 +64,7 @@ int main(int argc, char **argv) {
 
         for (int c = 0; c < _UBC_CTRL_MAX; c++)
                 root.fd[c] = -EBADF;
-        while ((opt = getopt(argc, argv, "+s:r:R:i:o:")) != -1) {
+        while ((opt = getopt(argc, argv, "+s:r:R:i:x:o:")) != -1) {
                 switch (opt) {
                 case 's':
                         state = optarg;
@@ -75,6 +77,9 @@ int main(int argc, char **argv) {
                         break;
                 case 'i':
                         id = strtoul(optarg, NULL, 10);
+                        break;
+                case 'x':
+                        lxc_starter_set_path(optarg);
                         break;
                 case 'o': {
                         char *eq = strchr(optarg, '=');
@@ -94,8 +99,8 @@ int main(int argc, char **argv) {
                 }
         }
         if (!state || !run || !root_name || id == 0 || optind >= argc) {
-                fprintf(stderr,
-                        "usage: lxc-drive -s STATE -r RUN -R ROOT -i ID [-o KEY=VALUE]... COMMAND\n");
+                fprintf(stderr, "usage: lxc-drive -s STATE -r RUN -R ROOT -i ID [-x STARTER] [-o "
+                                "KEY=VALUE]... COMMAND\n");
                 return 2;
         }
         cmd = argv[optind];
@@ -146,6 +151,7 @@ int main(int argc, char **argv) {
                 pid_t pid = 0;
                 r = streq(cmd, "start") ? lxc_launch_start(&g, &pid, err, sizeof(err))
                                         : lxc_launch_find(&g, &pid);
+                lxc_starter_stop();
                 if (r < 0)
                         return fail(cmd, r, err);
                 if (streq(cmd, "find") && r == 0)

@@ -108,6 +108,12 @@ started 701 100000
 check "a second start is refused" sh -c '! "$1" -s "$2" start 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
 started 706 0
 
+# ubcd's starter (ubc-lxc-starter): its child, outside every guest's cgroup.
+starter_of() { ps -o pid=,comm= --ppid "$1" | awk '$2 == "ubc-lxc-starter" { print $1 }'; }
+starter=$(starter_of "$UBCD_PID")
+check "the starter is a child of ubcd" test -n "$starter"
+check "  outside the guests' cgroups" sh -c '! grep -q "$1" /proc/"$2"/cgroup' _ "$TEST_ROOT" "${starter:-0}"
+
 # --- the guest's limit holds inside ---
 held() {
         "$UBCCTL" -c "$CFG" exec "$1" -- dd if=/dev/zero of=/dev/null bs=100M count=1 >/dev/null 2>&1
@@ -140,6 +146,7 @@ UBCD_PID=
 for id in 701 706; do
         check "$id: the container outlives ubcd" kill -0 "$(pid_of $id)"
 done
+check "the starter ended with ubcd" sh -c '! kill -0 "$1" 2>/dev/null || grep -q "^State:.*Z" /proc/"$1"/status' _ "${starter:-0}"
 check "ubcd comes back" start_ubcd -v
 for id in 701 706; do
         check_eq "$id: list shows it running again, same PID" "running $(pid_of $id)" "$(state $id) $(list_pid $id)"
@@ -175,6 +182,15 @@ stopped() {
         check_eq "$1: list shows it stopped" stopped "$(state "$1")"
 }
 stopped 701
+stopped 706
+# A starter that died is replaced at the next start.
+check "706: starts again" ctl start 706
+starter=$(starter_of "$UBCD_PID")
+check "  through a new starter" test -n "$starter"
+check "706: stops again" ctl stop 706
+kill -9 "${starter:-0}"
+check "706: starts after its starter was killed" ctl start 706
+check "  through another one" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$(starter_of "$UBCD_PID")" "$starter"
 stopped 706
 check "a stop of a stopped container is refused" sh -c '! "$1" -s "$2" stop 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
 for id in 701 706; do

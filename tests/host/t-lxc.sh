@@ -5,6 +5,7 @@
 need_root
 TEST_ROOT=ubc-test-lxc-$$
 LXC_DRIVE=${LXC_DRIVE:-${UBC_BUILD_ROOT:-build}/tests/helpers/lxc-drive}
+LXC_STARTER=${UBC_BUILD_ROOT:-build}/agent/ubc-lxc-starter
 MK_TEMPLATE=${UBC_SOURCE_ROOT:-.}/tests/helpers/mk-busybox-template.sh
 
 command -v lxc-start >/dev/null || skip_all "lxc is not installed"
@@ -51,7 +52,7 @@ cg_mounts() { awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mo
 drive() {
         id=$1
         shift
-        "$LXC_DRIVE" -s "$STATE" -r "$RUN" -R "$TEST_ROOT" -i "$id" "$@"
+        "$LXC_DRIVE" -s "$STATE" -r "$RUN" -R "$TEST_ROOT" -i "$id" -x "$LXC_STARTER" "$@"
 }
 
 # The guest's memory hierarchy directory.

@@ -144,6 +144,7 @@ elfs=() # "source:destination in the image"
 add_elf() { [ -f "$1" ] && [ -x "$1" ] && elfs+=("$1:$2"); }
 if [ -x "$ubcd" ]; then add_elf "$ubcd" /ubc/build/agent/ubcd; else say "no ubcd at $ubcd; tests that need it skip"; fi
 if [ -x "$ubcctl" ]; then add_elf "$ubcctl" /ubc/build/agent/ubcctl; else say "no ubcctl at $ubcctl"; fi
+add_elf "$build/agent/ubc-lxc-starter" /ubc/build/agent/ubc-lxc-starter || say "no ubc-lxc-starter in $build/agent"
 for h in memhog forker cpuhog holder lxc-drive; do
         add_elf "$build/tests/helpers/$h" "/ubc/build/tests/helpers/$h" || say "no helper $h in $build/tests/helpers"
 done
