@@ -10,16 +10,18 @@
 # Prints numbers, never pass/fail. Needs root, lxc, qemu; exits 77 where they are missing.
 # Makes only ubc-bench-launch-<pid> cgroups and removes them; kills only what it started.
 #
-#   bench-launch.sh [-r RUNS] [-g GUESTS]
+#   bench-launch.sh [-r RUNS] [-g GUESTS] [-c]     (-c: containers only, no VM rounds)
 set -u
 export LC_ALL=C
 RUNS=5
 GUESTS=1000
+VM=yes
 while [ $# -gt 0 ]; do
         case $1 in
         -r) RUNS=$2; shift 2 ;;
         -g) GUESTS=$2; shift 2 ;;
-        *) echo "usage: bench-launch.sh [-r RUNS] [-g GUESTS]" >&2; exit 2 ;;
+        -c) VM=; shift ;;
+        *) echo "usage: bench-launch.sh [-r RUNS] [-g GUESTS] [-c]" >&2; exit 2 ;;
         esac
 done
 src=${UBC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -106,8 +108,9 @@ container_rounds() {
 container_rounds
 
 console_up() { for _ in $(seq 1200); do grep -q "ubc-bench-vm: up" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-vm_ubc=() vm_hand=()
-for _ in $(seq "$RUNS"); do
+vm_ubc=() vm_hand=() vm_runs=0
+[ -n "$VM" ] && vm_runs=$RUNS
+for _ in $(seq "$vm_runs"); do
         rm -f "$state/vm/802.console"
         t0=$(now); "$UBCCTL" -s "$sock" start 802 >/dev/null || exit 1; console_up "$state/vm/802.console"; t1=$(now)
         vm_ubc+=("$(ms "$t0" "$t1")")
@@ -125,10 +128,10 @@ done
 a=$(printf '%s\n' "${ct_ubc[@]}" | median) b=$(printf '%s\n' "${ct_lxc[@]}" | median)
 c=$(printf '%s\n' "${vm_ubc[@]}" | median) d=$(printf '%s\n' "${vm_hand[@]}" | median)
 echo "# container runs (ms): ubcctl ${ct_ubc[*]}; lxc-start ${ct_lxc[*]}"
-echo "# vm runs (ms): ubcctl ${vm_ubc[*]}; by hand ${vm_hand[*]}"
+[ -n "$VM" ] && echo "# vm runs (ms): ubcctl ${vm_ubc[*]}; by hand ${vm_hand[*]}"
 pct() { echo "($1 - $2) * 100 / $2" | bc -l | xargs printf '%.1f'; }
 echo "RESULT container ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b")"
-echo "RESULT vm ubcctl_ms=$c by_hand_ms=$d overhead_pct=$(pct "$c" "$d")"
+[ -n "$VM" ] && echo "RESULT vm ubcctl_ms=$c by_hand_ms=$d overhead_pct=$(pct "$c" "$d")"
 
 [ "$GUESTS" -gt 0 ] || exit 0
 for i in $(seq 10000 $((10000 + GUESTS - 1))); do
