@@ -162,8 +162,8 @@ int lxc_starter_request(const char *name, const char *lxcpath, int *ret_fd, char
         return r;
 }
 
-int lxc_starter_wait(int fd) {
-        int result;
+int lxc_starter_wait(int fd, pid_t *ret_init_pid) {
+        struct lxc_starter_result result;
         ssize_t n;
 
         do
@@ -172,7 +172,10 @@ int lxc_starter_wait(int fd) {
         close(fd);
         if (n != (ssize_t) sizeof(result))
                 return -ECHILD;
-        return result == 0 ? 0 : -EIO;
+        if (result.error != 0)
+                return -EIO;
+        *ret_init_pid = result.init_pid;
+        return 0;
 }
 
 void lxc_starter_stop(void) {

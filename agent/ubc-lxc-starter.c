@@ -6,8 +6,8 @@
  * ubcd runs it with a SOCK_SEQPACKET socket as fd 3 (lxc-starter.c). Each message asks for one
  * start: the container's name and lxcpath, each NUL-terminated, with the write end of a pipe
  * (SCM_RIGHTS). A child of the starter makes liblxc's daemonized start, which moves its caller
- * into the container's monitor cgroup, and writes the result to the pipe: one int, 0 once the
- * container runs, else a positive errno. The starter ends when ubcd closes the socket. */
+ * into the container's monitor cgroup, and writes the result to the pipe (struct
+ * lxc_starter_result). The starter ends when ubcd closes the socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +21,8 @@
 
 #include "lxc-starter.h"
 
-static void write_result(int fd, int result) {
+static void write_result(int fd, int error, pid_t init_pid) {
+        struct lxc_starter_result result = {.error = error, .init_pid = init_pid};
         ssize_t n;
 
         do
@@ -32,19 +33,22 @@ static void write_result(int fd, int result) {
 /* In the child: the start, then its result where the request's pipe now is. */
 static _Noreturn void start_container(const char *name, const char *lxcpath) {
         struct lxc_container *c;
-        int result = EIO;
+        pid_t init_pid = 0;
+        int error = EIO;
 
         /* liblxc waits for children of its own. */
         signal(SIGCHLD, SIG_DFL);
         c = lxc_container_new(name, lxcpath);
         if (c) {
                 c->want_daemonize(c, true);
-                /* The monitor must not keep the pipe: ubcd reads to its end. */
+                /* The monitor must not keep the pipe. */
                 c->want_close_all_fds(c, true);
-                if (c->start(c, 0, NULL))
-                        result = 0;
+                if (c->start(c, 0, NULL)) {
+                        error = 0;
+                        init_pid = c->init_pid(c);
+                }
         }
-        write_result(LXC_STARTER_FD, result);
+        write_result(LXC_STARTER_FD, error, init_pid);
         _exit(0);
 }
 
@@ -103,7 +107,7 @@ int main(int argc, char **argv) {
                 if (r < 0) {
                         fprintf(stderr, "ubc-lxc-starter: bad request from ubcd: %s\n", strerror(-r));
                         if (fd >= 0) {
-                                write_result(fd, EINVAL);
+                                write_result(fd, EINVAL, 0);
                                 close(fd);
                         }
                         if (r == -EBADMSG)
@@ -120,7 +124,7 @@ int main(int argc, char **argv) {
                         start_container(name, lxcpath);
                 }
                 if (pid < 0)
-                        write_result(fd, errno);
+                        write_result(fd, errno, 0);
                 close(fd);
         }
 }
