@@ -20,11 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <lxc/lxccontainer.h>
-
 #include "cg-file.h"
 #include "fileio.h"
 #include "launcher.h"
+#include "lxc-dl.h"
 #include "lxc-starter.h"
 #include "template.h"
 #include "ubc/macro.h"
@@ -377,7 +376,11 @@ static int write_config(const struct lxc_settings *s, const struct lxc_paths *p,
 }
 
 static struct lxc_container *container_open(const struct lxc_paths *p, char *err, size_t size) {
-        struct lxc_container *c = lxc_container_new(p->name, p->lxcpath);
+        struct lxc_container *c;
+
+        if (lxc_dl_open(err, size) < 0)
+                return NULL;
+        c = sym_lxc_container_new(p->name, p->lxcpath);
         if (!c)
                 snprintf(err, size, "liblxc cannot open container %s in %s", p->name, p->lxcpath);
         return c;
@@ -905,7 +908,7 @@ int lxc_launch_find(const struct launch_guest *g, pid_t *ret_pid) {
                         r = 1;
                 }
         }
-        lxc_container_put(c);
+        sym_lxc_container_put(c);
         return r;
 }
 
@@ -970,7 +973,7 @@ int lxc_launch_kill(const struct launch_guest *g, char *err, size_t size) {
                 (void) c->stop(c);
                 (void) c->wait(c, "STOPPED", 5);
         }
-        lxc_container_put(c);
+        sym_lxc_container_put(c);
 
         /* Whatever is still in the container's cgroups (a monitor that died first, a process
          * attached without the namespace): frozen (v1) so nothing forks away, killed, thawed. */
@@ -1060,7 +1063,7 @@ static int refuse_running(const struct launch_guest *g, const struct lxc_paths *
         if (!c)
                 return -ENOMEM;
         running = c->is_running(c);
-        lxc_container_put(c);
+        sym_lxc_container_put(c);
         if (running) {
                 snprintf(err, size, "container %s is running", p->name);
                 return -EALREADY;
@@ -1221,7 +1224,7 @@ int lxc_launch_shutdown(const struct launch_guest *g, char *err, size_t size) {
                 snprintf(err, size, "cannot send the halt signal to container %s's init", p.name);
                 r = -EIO;
         }
-        lxc_container_put(c);
+        sym_lxc_container_put(c);
         return r;
 }
 
@@ -1243,7 +1246,7 @@ int lxc_launch_destroy(const struct launch_guest *g, char *err, size_t size) {
         if (!c)
                 return -ENOMEM;
         running = c->is_running(c);
-        lxc_container_put(c);
+        sym_lxc_container_put(c);
         if (running) {
                 snprintf(err, size, "container %s is running: stop it first", p.name);
                 return -EBUSY;
@@ -1285,7 +1288,7 @@ int lxc_launch_attach(const struct launch_guest *g, char *const *argv, char *err
                 return -ENOMEM;
         if (!c->is_running(c)) {
                 snprintf(err, size, "container %s is not running", p.name);
-                lxc_container_put(c);
+                sym_lxc_container_put(c);
                 return -ESRCH;
         }
         /* A clean environment as a login would give, not the caller's (ubcd's or sudo's). */
@@ -1293,7 +1296,7 @@ int lxc_launch_attach(const struct launch_guest *g, char *const *argv, char *err
         opts.env_policy = LXC_ATTACH_CLEAR_ENV;
         opts.extra_env_vars = env;
         status = c->attach_run_wait(c, &opts, argv[0], (const char *const *) argv);
-        lxc_container_put(c);
+        sym_lxc_container_put(c);
         if (status < 0) {
                 snprintf(err, size, "cannot run '%s' in container %s", argv[0], p.name);
                 return -EIO;
