@@ -932,6 +932,35 @@ int lxc_launch_cleanup(const struct launch_guest *g) {
         return r < 0 ? r : k;
 }
 
+static int mount_below_found(void *userdata, const char *where, const char *fstype) {
+        return path_is_below(where, userdata) ? 1 : 0;
+}
+
+/* Whether a start must clean up first. ubcd's stop leaves nothing; a crashed run, or liblxc's
+ * own stop (lxc-stop), leaves cgroups in every hierarchy alike, and so in the ones ubcd owns,
+ * which are cheap to look at. Should one of the others still hold some, liblxc's start fails,
+ * and its undo (lxc_launch_kill) cleans up everywhere for the next. */
+static bool has_leftovers(const struct launch_guest *g, const struct lxc_paths *p) {
+        static const char *const subs[] = {"lxc", "lxc.monitor", "lxc.pivot"};
+
+        if (!g->root)
+                return true;
+        for (int c = 0; c < _UBC_CTRL_MAX; c++) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st;
+
+                if (g->root->fd[c] < 0)
+                        continue;
+                fd = cg_guest_open_at(g->root->fd[c], g->id);
+                if (fd < 0)
+                        return true;
+                for (size_t i = 0; i < ELEMENTSOF(subs); i++)
+                        if (fstatat(fd, subs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+                                return true;
+        }
+        return for_each_mount(mount_below_found, (void *) p->rootfs) != 0;
+}
+
 /* Waits until ROOT/ID/SUB holds no process in any hierarchy; false on timeout. */
 static bool wait_empty(const struct launch_guest *g, const struct lxc_paths *p, const char *sub,
                        unsigned ms) {
@@ -1127,7 +1156,7 @@ int lxc_launch_begin(const struct launch_guest *g, struct launch_pending *ret, c
         if (r < 0)
                 return r;
         /* liblxc refuses a container cgroup that exists: remove a crashed run's leftovers. */
-        r = lxc_launch_cleanup(g);
+        r = has_leftovers(g, &p) ? lxc_launch_cleanup(g) : 0;
         if (r < 0) {
                 snprintf(err, size,
                          "container %s is not running but %s/lxc still holds processes or mounts: %s",

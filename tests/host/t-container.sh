@@ -191,7 +191,17 @@ check "706: stops again" ctl stop 706
 kill -9 "${starter:-0}"
 check "706: starts after its starter was killed" ctl start 706
 check "  through another one" sh -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$(starter_of "$UBCD_PID")" "$starter"
+# Started by hand from the configuration ubcd wrote, it is refused; liblxc's own stop leaves
+# cgroups (lxc.monitor, lxc.pivot) that the next start clears away.
 stopped 706
+check "701: lxc-start by hand" lxc-start -n 701 -P "$STATE/lxc" -d
+check "  then ubcctl start is refused: it runs" \
+        sh -c '! "$1" -s "$2" start 701 2>"$3/err" && grep -q "container 701 is running" "$3/err"' _ "$UBCCTL" "$SOCK" "$TEST_DIR"
+check "701: lxc-stop by hand" lxc-stop -n 701 -P "$STATE/lxc" -k
+# as a crashed run would leave it
+mkdir -p "$(mem_dir 701)/lxc.monitor"
+check "  then ubcctl start works, past a leftover lxc.monitor" ctl start 701
+check "701: stops" ctl stop 701
 check "a stop of a stopped container is refused" sh -c '! "$1" -s "$2" stop 701 2>/dev/null' _ "$UBCCTL" "$SOCK"
 for id in 701 706; do
         check "$id: destroy" "$UBCCTL" -c "$CFG" -s "$SOCK" destroy $id
