@@ -7,21 +7,27 @@
 #      console says it is up vs qemu started by hand with the same arguments, to the same line;
 #   c) a) again once ubcd also holds GUESTS other guests (default 1000; their sampler files
 #      open, as on a full host), vs lxc-start in the same rounds.
+# The two container starts take turns, each first in every other round, each after the last
+# stop has settled; added_ms is the median of the rounds' differences.
 # Prints numbers, never pass/fail. Needs root, lxc, qemu; exits 77 where they are missing.
 # Makes only ubc-bench-launch-<pid> cgroups and removes them; kills only what it started.
 #
-#   bench-launch.sh [-r RUNS] [-g GUESTS] [-c]     (-c: containers only, no VM rounds)
+#   bench-launch.sh [-r RUNS] [-g GUESTS] [-s SECONDS] [-c]
+#   -s: the pause before each container start (default 0.3; 0: back to back)
+#   -c: containers only, no VM rounds
 set -u
 export LC_ALL=C
 RUNS=5
 GUESTS=1000
+SETTLE=0.3
 VM=yes
 while [ $# -gt 0 ]; do
         case $1 in
         -r) RUNS=$2; shift 2 ;;
         -g) GUESTS=$2; shift 2 ;;
+        -s) SETTLE=$2; shift 2 ;;
         -c) VM=; shift ;;
-        *) echo "usage: bench-launch.sh [-r RUNS] [-g GUESTS] [-c]" >&2; exit 2 ;;
+        *) echo "usage: bench-launch.sh [-r RUNS] [-g GUESTS] [-s SECONDS] [-c]" >&2; exit 2 ;;
         esac
 done
 src=${UBC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -92,17 +98,42 @@ now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ms() { echo "($2 - $1) * 1000" | bc; }
 
-# One round: the container through ubcctl, then through lxc-start, RUNS times; sets ct_ubc, ct_lxc.
+# Before each start, the same state for both: what the last stop set going (the container's end,
+# the kernel freeing its namespaces and cgroups) is over. Back to back, that work of one start's
+# predecessor slows it and not the other. (Starts after a pause take about twice as long here:
+# the kernel waits longer on idle CPUs.)
+settle() { sleep "$SETTLE"; }
+
+# lxc-stop leaves the monitor's cgroups (lxc.monitor, lxc.pivot), which a next lxc-start trips
+# over and ubcctl start removes first: gone before either is timed.
+clear_lxc_leftovers() {
+        for m in $(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts); do
+                for sub in lxc lxc.monitor lxc.pivot; do
+                        [ -d "$m/$root/801/$sub" ] && find "$m/$root/801/$sub" -depth -type d -exec rmdir {} \; 2>/dev/null
+                done
+        done
+}
+
+ubc_once() {
+        t0=$(now); "$UBCCTL" -s "$sock" start 801 >/dev/null || exit 1; t1=$(now)
+        ct_ubc+=("$(ms "$t0" "$t1")")
+        "$UBCCTL" -s "$sock" stop 801 --kill >/dev/null
+        settle
+}
+# the same container, its config as ubcd wrote it, in the same cgroup subtree
+lxc_once() {
+        t0=$(now); lxc-start -n 801 -P "$state/lxc" -d || exit 1; t1=$(now)
+        ct_lxc+=("$(ms "$t0" "$t1")")
+        lxc-stop -n 801 -P "$state/lxc" -k
+        clear_lxc_leftovers
+        settle
+}
+
+# RUNS of each, the two in turns, each first in every other round; sets ct_ubc, ct_lxc.
 container_rounds() {
         ct_ubc=() ct_lxc=()
-        for _ in $(seq "$RUNS"); do
-                t0=$(now); "$UBCCTL" -s "$sock" start 801 >/dev/null || exit 1; t1=$(now)
-                ct_ubc+=("$(ms "$t0" "$t1")")
-                "$UBCCTL" -s "$sock" stop 801 --kill >/dev/null
-                # the same container, its config as ubcd wrote it, in the same cgroup subtree
-                t0=$(now); lxc-start -n 801 -P "$state/lxc" -d || exit 1; t1=$(now)
-                ct_lxc+=("$(ms "$t0" "$t1")")
-                lxc-stop -n 801 -P "$state/lxc" -k
+        for i in $(seq "$RUNS"); do
+                if [ $((i % 2)) = 1 ]; then ubc_once; lxc_once; else lxc_once; ubc_once; fi
         done
 }
 container_rounds
@@ -130,7 +161,9 @@ c=$(printf '%s\n' "${vm_ubc[@]}" | median) d=$(printf '%s\n' "${vm_hand[@]}" | m
 echo "# container runs (ms): ubcctl ${ct_ubc[*]}; lxc-start ${ct_lxc[*]}"
 [ -n "$VM" ] && echo "# vm runs (ms): ubcctl ${vm_ubc[*]}; by hand ${vm_hand[*]}"
 pct() { echo "($1 - $2) * 100 / $2" | bc -l | xargs printf '%.1f'; }
-echo "RESULT container ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b")"
+# What ubcctl adds, from the pairs of one round (less noisy than a difference of medians).
+added() { for i in "${!ct_ubc[@]}"; do echo "${ct_ubc[$i]} - ${ct_lxc[$i]}" | bc; done | median | xargs printf '%.2f'; }
+echo "RESULT container ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b") added_ms=$(added)"
 [ -n "$VM" ] && echo "RESULT vm ubcctl_ms=$c by_hand_ms=$d overhead_pct=$(pct "$c" "$d")"
 
 [ "$GUESTS" -gt 0 ] || exit 0
@@ -148,4 +181,4 @@ echo "# ubcd holds $(ls /proc/"$ubcd_pid"/fd | wc -l) files with $GUESTS more gu
 container_rounds
 a=$(printf '%s\n' "${ct_ubc[@]}" | median) b=$(printf '%s\n' "${ct_lxc[@]}" | median)
 echo "# container runs with $GUESTS guests (ms): ubcctl ${ct_ubc[*]}; lxc-start ${ct_lxc[*]}"
-echo "RESULT container_${GUESTS}_guests ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b")"
+echo "RESULT container_${GUESTS}_guests ubcctl_ms=$a lxc_start_ms=$b overhead_pct=$(pct "$a" "$b") added_ms=$(added)"
