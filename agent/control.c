@@ -500,7 +500,9 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return sd_bus_error_set(error, r == -EALREADY ? UBC_BUS_ERROR_STATE : UBC_BUS_ERROR_LAUNCH,
                                         err);
-        return sd_bus_reply_method_return(m, "u", (uint32_t) pid);
+        r = sd_bus_reply_method_return(m, "u", (uint32_t) pid);
+        runtime_record_start(d, id);
+        return r;
 }
 
 /* Stop(u id, b kill) -> u seconds: the stop sequence has begun and ends within that long. */

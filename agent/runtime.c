@@ -410,16 +410,29 @@ static int start_finish(struct daemon *d, struct start_job *job, pid_t *ret_pid,
                 log_guest_errno(LOG_ERR, r, id,
                                 "Guest %u: cannot watch PID %d, its end will go unnoticed: %m", id,
                                 (int) pid);
+        *ret_pid = pid;
+        return 0;
+}
+
+/* The record a restarted ubcd takes a running guest over by, and the log line. */
+static void record_start(struct daemon *d, uint32_t id) {
+        struct guest_run *run = run_find(d, id);
+        int r;
+
+        if (!run || run->state != RUN_RUNNING)
+                return;
         r = persist(d, run);
         if (r < 0)
                 log_guest_errno(
                         LOG_ERR, r, id,
                         "Guest %u: cannot record PID %d in %s/%s; a restarted ubcd will not know it: %m", id,
-                        (int) pid, d->cfg.state_dir, LAUNCHED_DIR);
-        log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(job->type),
-                  (int) pid);
-        *ret_pid = pid;
-        return 0;
+                        (int) run->pid, d->cfg.state_dir, LAUNCHED_DIR);
+        log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(run->type),
+                  (int) run->pid);
+}
+
+void runtime_record_start(struct daemon *d, uint32_t id) {
+        record_start(d, id);
 }
 
 int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size_t size) {
@@ -691,6 +704,8 @@ static void start_onboot(struct daemon *d) {
                 for (size_t k = 0; k < n; k++)
                         if (start_finish(d, &jobs[k], &pid, err, sizeof(err)) < 0)
                                 log_guest(LOG_ERR, jobs[k].id, "Guest %u (onboot): %s", jobs[k].id, err);
+                        else
+                                record_start(d, jobs[k].id);
         }
         free(jobs);
 }

@@ -43,8 +43,11 @@ void runtime_done(struct daemon *d);
 const struct guest_run *runtime_get(struct daemon *d, uint32_t id);
 const char *run_state_name(enum run_state s);
 
-/* Errors: -errno and a message for the user in err. */
+/* Errors: -errno and a message for the user in err. Once it runs and is watched, the caller
+ * answers whoever asked, then calls runtime_record_start(): the record and the log line need not
+ * hold up the answer. */
 int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size_t size);
+void runtime_record_start(struct daemon *d, uint32_t id);
 /* Starts the stop sequence (or kills at once) and returns; *ret_deadline_s says how long the
  * whole sequence may take. */
 int runtime_stop(struct daemon *d, uint32_t id, bool kill, unsigned *ret_deadline_s, char *err, size_t size);
