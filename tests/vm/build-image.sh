@@ -29,8 +29,9 @@ extra_tools="setpriv dash"
 # The container tests: GNU tar for templates (busybox's has no --numeric-owner or --xattrs), jq
 # for ubcctl --json, procps's ps (-p), newuidmap/newgidmap since liblxc maps an unprivileged
 # container's ids through them when the host has them, and lxc-start, the sign that lxc is
-# installed (and a way to debug from UBC_VM_SHELL=1). liblxc itself comes with ubcd.
-extra_tools="$extra_tools tar jq ps newuidmap newgidmap lxc-start"
+# installed, with lxc-stop (t-container starts and stops a container by hand, as an operator
+# might). liblxc itself comes with ubc-lxc-starter.
+extra_tools="$extra_tools tar jq ps newuidmap newgidmap lxc-start lxc-stop"
 
 # Kernel modules a virtio disk needs; loaded by /init in this order after their dependencies,
 # unless the kernel has them built in.
