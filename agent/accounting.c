@@ -234,6 +234,7 @@ void accounting_sweep(struct daemon *d) {
                 history_guest(a->history, id, &sample, &stats[n], before.failcnt, st->failcnt);
                 n++;
         }
+        history_sweep_done(a->history);
 
         a->n_table = n;
 
