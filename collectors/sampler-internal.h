@@ -126,6 +126,13 @@ struct sampler {
 
         uint64_t charge_max; /* bytes: the most the kernel charges to a memory cgroup at once */
 
+        /* What the host said at the start of this sweep (sampler_sweep_begin). */
+        bool no_swap;            /* no swap area in use */
+        bool oom_seen;           /* oom_kills holds a value read at an earlier sweep */
+        uint64_t oom_kills;      /* /proc/vmstat oom_kill, as last read */
+        unsigned oom_steady;     /* sweeps in a row it was the same as at the one before */
+        int vmstat_fd, swaps_fd; /* kept open below /proc; -EBADF until first needed */
+
         struct pids_info *procs; /* libproc2 */
         int proc_fd;             /* /proc, for counting a task's open files */
 };
