@@ -42,6 +42,7 @@ static time_t next_time;
 
 struct cost {
         double self_us, children_us, daemon_us, wall_us;
+        long majflt; /* ours: pages of the files read from disk */
 };
 
 static double now_us(void) {
@@ -83,6 +84,10 @@ static double proc_cpu_us(pid_t pid) {
 }
 
 static void snap(struct cost *c) {
+        struct rusage ru;
+
+        getrusage(RUSAGE_SELF, &ru);
+        c->majflt = ru.ru_majflt;
         c->self_us = rusage_us(RUSAGE_SELF);
         c->children_us = rusage_us(RUSAGE_CHILDREN);
         c->daemon_us = proc_cpu_us(daemon_pid);
@@ -107,10 +112,10 @@ static void result(const char *how, const struct cost *a, const struct cost *b, 
         double daemon = b->daemon_us - a->daemon_us, wall = b->wall_us - a->wall_us;
 
         printf("RESULT rrd-update %-22s guests=%u updates=%lu cpu_us_per_update=%.1f (ubcd %.1f, children "
-               "%.1f, rrdcached %.1f) wall_us_per_update=%.1f\n",
+               "%.1f, rrdcached %.1f) wall_us_per_update=%.1f majflt_per_update=%.2f\n",
                how, n_guests, updates, (self + children + daemon) / (double) updates,
                self / (double) updates, children / (double) updates, daemon / (double) updates,
-               wall / (double) updates);
+               wall / (double) updates, (double) (b->majflt - a->majflt) / (double) updates);
         fflush(stdout);
 }
 
