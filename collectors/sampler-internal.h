@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "ubc/sampler.h"
+#include "ubc/stat.h"
 
 /* Where a file lives: one of the controllers' hierarchies (v1's cpuacct may be co-mounted
  * with cpu, or separate). */
@@ -85,6 +86,8 @@ struct sampler_guest {
         bool nested;     /* cgroups below its own (a container's): their tasks are its too */
         int fd[_SF_MAX];
         struct sampler_raw last; /* the previous sample, for files not read this time */
+        struct stat_io_dev *io;  /* the I/O counters last read, for sweeps that do not read them */
+        size_t n_io, io_cap;
 };
 
 /* Files read only every so many sweeps, their last values standing in between: the limits

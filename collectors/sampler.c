@@ -126,6 +126,9 @@ static void guest_close(struct sampler *s, struct sampler_guest *g) {
         g->opened = 0;
         g->refresh = true;
         g->sweeps = 0;
+        free(g->io);
+        g->io = NULL;
+        g->n_io = g->io_cap = 0;
 }
 
 void sampler_free(struct sampler *s) {
@@ -406,6 +409,20 @@ static int parse_file(struct sampler *s, enum sampler_file f, struct sampler_raw
         return r < 0 ? r : 0;
 }
 
+/* Whether a v1 guest ran nothing since its last sample: no task in it now nor then, and no CPU
+ * time between. I/O is counted where a task submits it (v1 has no writeback by cgroup), so its
+ * I/O counters cannot have moved but for a task moved out less than a scheduler tick after it
+ * submitted I/O, or one moved into the blkio hierarchy alone by hand: such counts show at its
+ * next periodic read. */
+static bool guest_idle(const struct sampler *s, const struct sampler_guest *g,
+                       const struct sampler_raw *raw) {
+        const uint64_t both = BIT(SF_PIDS_CURRENT) | BIT(SF_CPUACCT_USAGE);
+
+        return g->io && s->hier_fd[UBC_CTRL_PIDS] >= 0 && s->hier_fd[SAMPLER_HIER_CPUACCT] >= 0 &&
+               (raw->have & both) == both && (g->last.have & both) == both && raw->v[SF_PIDS_CURRENT] == 0 &&
+               g->last.v[SF_PIDS_CURRENT] == 0 && raw->v[SF_CPUACCT_USAGE] == g->last.v[SF_CPUACCT_USAGE];
+}
+
 /* v1 files that cannot have moved while what this sweep read before them says so, read only
  * every SAMPLER_LIMITS_EVERY sweeps then (and after sampler_refresh()): memory.failcnt while
  * max_usage_in_bytes is further below the limit than the most the kernel charges at once (a
@@ -435,6 +452,9 @@ static bool file_quiet(const struct sampler *s, const struct sampler_guest *g, e
                        raw->cpu_stat[CS_NR_PERIODS] == 0;
         case SF_OOM_CONTROL:
                 return s->oom_steady >= 2;
+        case SF_IO_STAT:
+        case SF_IO_SERVICED:
+                return guest_idle(s, g, raw);
         default:
                 return false;
         }
@@ -485,16 +505,48 @@ static bool swap_is_memory(const struct sampler *s, const struct sampler_raw *ra
                (raw->have & BIT(SF_MEM_CURRENT));
 }
 
+/* The I/O counters read this sweep are kept for sweeps that leave them alone; on those, the
+ * kept ones stand in. */
+static void io_keep(struct sampler_guest *g, bool read, struct guest_stat *st) {
+        if (!read) {
+                if (g->io) {
+                        memcpy(st->io, g->io, g->n_io * sizeof(*st->io));
+                        st->n_io = g->n_io;
+                }
+                return;
+        }
+        if (!g->io || st->n_io > g->io_cap) {
+                size_t cap = st->n_io ? st->n_io : 1;
+                struct stat_io_dev *io = reallocarray(g->io, cap, sizeof(*io));
+
+                if (!io) { /* none kept: read every sweep */
+                        free(g->io);
+                        g->io = NULL;
+                        g->n_io = g->io_cap = 0;
+                        return;
+                }
+                g->io = io;
+                g->io_cap = cap;
+        }
+        memcpy(g->io, st->io, st->n_io * sizeof(*st->io));
+        g->n_io = st->n_io;
+}
+
 /* One pass over the guest's files. -ENODEV if a descriptor belongs to a removed cgroup. */
 static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampler_raw *raw,
                         struct guest_stat *st) {
+        bool io_read = false;
+
         for (enum sampler_file f = 0; f < _SF_MAX; f++) {
                 int r;
 
                 if (!file_due(s, g, f, raw)) {
                         raw->have |= g->last.have & BIT(f);
+                        if (f == SF_IO_STAT)
+                                io_keep(g, false, st);
                         continue;
                 }
+                io_read |= f == SF_IO_STAT || f == SF_IO_SERVICED;
                 if (f == SF_PROCS && no_tasks(s, raw)) {
                         raw->n_pids = 0;
                         raw->have |= BIT(f);
@@ -519,6 +571,8 @@ static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampl
                 if (parse_file(s, f, raw, st) >= 0)
                         raw->have |= BIT(f);
         }
+        if (io_read && file_version(s, SF_IO_STAT) == CG_VERSION_V1)
+                io_keep(g, true, st);
         return 0;
 }
 

@@ -642,6 +642,53 @@ static void test_v1_host_says(void **state) {
         assert_row(&bc, BC_SWAPPAGES, 98, BC_UNLIMITED, 256);
 }
 
+/* A v1 guest with no task now nor at its last sample, and no CPU time between, has its I/O
+ * counters read every 6th sweep, the last ones standing in; a task or CPU time, and they are
+ * read that sweep. */
+static void test_v1_idle_io(void **state) {
+        struct fake *f = *state;
+        struct guest_stat st;
+        unsigned n;
+
+        put_v1_guest(f, 206);
+        put(f, UBC_CTRL_PIDS, 206, "pids.current", "0\n");
+        assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+        assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+        assert_int_equal(st.n_io, 1);
+
+        put(f, UBC_CTRL_IO, 206, "blkio.throttle.io_service_bytes",
+            "8:0 Read 150\n8:0 Write 200\nTotal 350\n");
+        for (n = 0; n < 6; n++) {
+                assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+                assert_int_equal(st.n_io, 1); /* the kept counters, not none */
+                assert_int_equal(st.io[0].rios, 3);
+                if (st.io[0].rbytes == 150)
+                        break;
+                assert_int_equal(st.io[0].rbytes, 100);
+        }
+        assert_true(n > 0 && n < 6);
+
+        /* CPU time: read the same sweep. */
+        put(f, UBC_CTRL_IO, 206, "blkio.throttle.io_service_bytes",
+            "8:0 Read 170\n8:0 Write 200\nTotal 370\n");
+        put(f, UBC_CTRL_CPUACCT, 206, "cpuacct.usage", "6000000\n");
+        assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+        assert_int_equal(st.io[0].rbytes, 170);
+
+        /* A task: read every sweep while it is there and the sweep after. */
+        put(f, UBC_CTRL_PIDS, 206, "pids.current", "1\n");
+        for (n = 0; n < 3; n++) {
+                char buf[64];
+
+                snprintf(buf, sizeof(buf), "8:0 Read %u\n8:0 Write 200\nTotal 0\n", 200 + n);
+                put(f, UBC_CTRL_IO, 206, "blkio.throttle.io_service_bytes", buf);
+                if (n == 2)
+                        put(f, UBC_CTRL_PIDS, 206, "pids.current", "0\n");
+                assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+                assert_int_equal(st.io[0].rbytes, 200 + n);
+        }
+}
+
 /* This machine's /proc: both are there (oom_kill since Linux 4.13). */
 static void test_host_read(void **state) {
         struct fake *f = *state;
@@ -770,6 +817,7 @@ int main(void) {
                 FAKE_TEST(test_v1_failcnt_far_from_the_limit, setup_v1),
                 FAKE_TEST(test_v1_host_says, setup_v1),
                 FAKE_TEST(test_host_read, setup_v1),
+                FAKE_TEST(test_v1_idle_io, setup_v1),
                 FAKE_TEST(test_v1_comounted_cpuacct, setup_v1_comounted),
                 FAKE_TEST(test_tasks, setup_v2),
                 {"test_fd_budget", test_fd_budget, setup_v2_few_fds, teardown_few_fds, NULL},
