@@ -326,7 +326,8 @@ static int count_fds(void) {
 struct naive_file {
         int root_fd;
         const char *name;
-        unsigned every; /* the sampler's steady cadence for it, here (see cadence()); 0: never */
+        unsigned every;      /* the sampler's steady cadence for it, here (see cadence()); 0: never */
+        unsigned every_idle; /* the same in a guest without a task */
 };
 
 /* What the host said to the sampler (sampler_host_read). */
@@ -336,8 +337,9 @@ static struct sampler_host host;
  * limits, no swap limit and no CFS quota: limits every 6th sweep, memory.stat every 3rd, and
  * on v1 the failure counters and cpu.stat every 6th while no limit or quota can move them
  * (collectors/sampler.c); on v1 too memory.oom_control every 6th while the host counts no OOM
- * kill, and memsw usage never while the host has no swap area (it is usage_in_bytes then).
- * Every other file every sweep. */
+ * kill, and memsw usage never while the host has no swap area (it is usage_in_bytes then);
+ * and (idle_cadence()) v1 blkio counters every 6th sweep in a guest without a task, whose CPU
+ * time stands still. Every other file every sweep. */
 static unsigned cadence(const char *name, enum cg_version v) {
         static const char *const limits[] = {"pids.max",
                                              "memory.high",
@@ -364,6 +366,13 @@ static unsigned cadence(const char *name, enum cg_version v) {
         return 1;
 }
 
+static unsigned idle_cadence(const char *name, enum cg_version v, unsigned every) {
+        if (v == CG_VERSION_V1 && B.h[UBC_CTRL_PIDS].version && B.h[HIER_CPUACCT].version &&
+            strncmp(name, "blkio.throttle.", 15) == 0)
+                return 6;
+        return every;
+}
+
 static size_t naive_files(struct naive_file *out, size_t max) {
         char path[96];
         size_t n = 0;
@@ -377,9 +386,13 @@ static size_t naive_files(struct naive_file *out, size_t max) {
                         struct stat st;
 
                         snprintf(path, sizeof(path), "%u/%s", FIRST_ID, files[i]);
-                        if (fstatat(B.h[c].root_fd, path, &st, 0) == 0)
-                                out[n++] = (struct naive_file){B.h[c].root_fd, files[i],
-                                                               cadence(files[i], B.h[c].version)};
+                        if (fstatat(B.h[c].root_fd, path, &st, 0) == 0) {
+                                unsigned every = cadence(files[i], B.h[c].version);
+
+                                out[n++] =
+                                        (struct naive_file){B.h[c].root_fd, files[i], every,
+                                                            idle_cadence(files[i], B.h[c].version, every)};
+                        }
                 }
         }
         return n;
@@ -392,10 +405,10 @@ static void naive_sweep(const struct naive_file *files, size_t n_files, unsigned
 
         for (unsigned g = 0; g < n_guests; g++)
                 for (size_t i = 0; i < n_files; i++) {
+                        unsigned every = B.has_task[g] ? files[i].every : files[i].every_idle;
                         int fd;
 
-                        if (sweep > 0 &&
-                            (files[i].every == 0 || (sweep + FIRST_ID + g) % files[i].every != 0))
+                        if (sweep > 0 && (every == 0 || (sweep + FIRST_ID + g) % every != 0))
                                 continue;
                         /* The sampler leaves cgroup.procs alone where pids.current says 0. */
                         if (sweep > 0 && !B.has_task[g] && strcmp(files[i].name, "cgroup.procs") == 0)
@@ -532,9 +545,12 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 naive_sweep(files, n_files, n_guests, k);
         naive_cad_us = (cpu_us() - t0) / sweeps / n_guests;
         for (size_t i = 0; i < n_files; i++)
-                per_sweep += strcmp(files[i].name, "cgroup.procs") == 0 ? (double) PROC_GUESTS / n_guests
-                             : files[i].every                           ? 1.0 / files[i].every
-                                                                        : 0;
+                if (strcmp(files[i].name, "cgroup.procs") == 0)
+                        per_sweep += (double) PROC_GUESTS / n_guests;
+                else if (files[i].every > 0)
+                        per_sweep += ((double) PROC_GUESTS / files[i].every +
+                                      (double) (n_guests - PROC_GUESTS) / files[i].every_idle) /
+                                     n_guests;
 
         tasks_us = 0;
         if (n_tasks > 0) {
@@ -593,6 +609,8 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                         printf(" %s never", files[i].name);
                 else if (files[i].every > 1)
                         printf(" %s 1/%u", files[i].name, files[i].every);
+                else if (files[i].every_idle > 1)
+                        printf(" %s 1/%u without a task", files[i].name, files[i].every_idle);
         printf("\n");
         printf("a) sampler      %8.2f us/guest/sweep (cpu), steady state: limits, memory.stat and "
                "quiet counters amortized\n",
