@@ -199,6 +199,7 @@ void accounting_sweep(struct daemon *d) {
         }
         table = a->table;
         stats = a->stats;
+        sampler_sweep_begin(a->sampler, NULL);
 
         for (size_t i = 0; i < d->n_guests; i++) {
                 uint32_t id = d->guests[i].id;
@@ -234,6 +235,7 @@ void accounting_sweep(struct daemon *d) {
                 history_guest(a->history, id, &sample, &stats[n], before.failcnt, st->failcnt);
                 n++;
         }
+        history_sweep_done(a->history);
 
         a->n_table = n;
 

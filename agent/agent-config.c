@@ -36,6 +36,7 @@ void agent_config_init(struct agent_config *ret) {
                 .driver = UBC_DRIVER_AUTO,
                 .interval_us = 10ULL * 1000ULL * 1000ULL,
                 .rrd_step = HISTORY_STEP_DEFAULT,
+                .rrd_batch = HISTORY_BATCH_DEFAULT,
                 .onboot_parallel = ONBOOT_PARALLEL_DEFAULT,
         };
         snprintf(ret->config_dir, sizeof(ret->config_dir), "%s", UBC_CONFIG_DIR);
@@ -203,6 +204,15 @@ static void parse_rrd_step(struct config_parser *p, const char *key, const char 
                 p->c->rrd_step = (unsigned) (us / 1000000ULL);
 }
 
+static void parse_rrd_batch(struct config_parser *p, const char *key, const char *value) {
+        uint64_t n;
+
+        if (unit_parse_uint(value, 1, HISTORY_BATCH_MAX, &n) < 0)
+                config_error(p, key, "'%s' is not a number of steps 1..%u", value, HISTORY_BATCH_MAX);
+        else
+                p->c->rrd_batch = (unsigned) n;
+}
+
 static void parse_onboot_parallel(struct config_parser *p, const char *key, const char *value) {
         uint64_t n;
 
@@ -246,6 +256,7 @@ static const struct {
         {"rrdcached", parse_rrdcached, true},
         {"socket_group", parse_socket_group, true},
         {"rrd_step", parse_rrd_step, false}, /* history files only: a test's short step */
+        {"rrd_batch", parse_rrd_batch, false},
         {"onboot_parallel", parse_onboot_parallel, false},
 };
 

@@ -22,6 +22,8 @@
 #include "log.h"
 
 #define HOST_ID 0 /* for the log: not a guest */
+/* One update's text: 22 sources of at most ~24 characters each, and the time. */
+#define LINE_MAX_LEN 1024
 
 /* What is logged once per file until its next good update, so a condition that lasts (a clock
  * set back an hour, a broken file) is one line, not one per sweep. */
@@ -45,9 +47,13 @@ struct guest_history {
         uint32_t id;
         struct history_file file;
         uint64_t last_seen_usec; /* monotonic, of the previous sample */
+        uint64_t seen_sweep;     /* the sweep that last sampled it */
         struct history_guest_track track;
         struct history_fold fold; /* the sweeps since the file's last row */
-        double cpu;               /* CPUs used over the last update's interval, NAN before one; for `list` */
+        struct history_row *held; /* rows of whole steps not written yet (rrd_batch), oldest first */
+        size_t n_held;
+        bool daemon_dirty; /* rrdcached got updates of it since it was last told to write them */
+        double cpu;        /* CPUs used over the last update's interval, NAN before one; for `list` */
 };
 
 struct history {
@@ -57,6 +63,10 @@ struct history {
         char rrdcached[256];    /* empty: in-process */
         bool daemon;            /* rrdcached named: librrd's one client connection */
         bool daemon_down;       /* logged, until it answers again */
+        unsigned batch;         /* steps of rows written to a guest's file at once */
+        uint64_t sweep;         /* sweeps done, to tell guests the last one did not sample */
+        char *lines;            /* batch + 1 update texts of LINE_MAX_LEN, for one call */
+        const char **argv;
 
         struct guest_history *guests; /* sorted by id; kept for removed guests too */
         size_t n_guests;
@@ -132,13 +142,13 @@ static void daemon_flush(struct history *h, const char *path) {
         sym_rrd_clear_error();
 }
 
-static int write_update(struct history *h, const char *path, const char *line, char *err, size_t size) {
-        const char *argv[] = {line, NULL};
+static int write_update(struct history *h, const char *path, const char **argv, int n, char *err,
+                        size_t size) {
         int r;
 
         sym_rrd_clear_error();
         if (!h->daemon) {
-                if (sym_rrd_update_r(path, NULL, 1, argv) == 0)
+                if (sym_rrd_update_r(path, NULL, n, argv) == 0)
                         return 0;
                 (void) rrd_dl_error(err, size);
                 return -EIO;
@@ -148,7 +158,7 @@ static int write_update(struct history *h, const char *path, const char *line, c
                 snprintf(err, size, "rrdcached is not reachable");
                 return r;
         }
-        if (sym_rrdc_update(path, 1, argv) == 0)
+        if (sym_rrdc_update(path, n, argv) == 0)
                 return 0;
         (void) rrd_dl_error(err, size);
         /* The daemon refusing this update says "rrdcached: ..."; anything else is the
@@ -269,17 +279,27 @@ static void log_verdict(uint32_t id, const char *path, struct history_file *f, e
         }
 }
 
-/* Writes one update; on success the log may speak again of anything it held back. */
-static int file_write(struct history *h, uint32_t id, const char *path, struct history_file *f, time_t wall,
-                      const double *values, size_t n) {
-        char line[1024], err[256] = "";
+/* Writes rows (n_values sources each, oldest first) in one update call; on success the log may
+ * speak again of anything it held back. */
+static int file_write(struct history *h, uint32_t id, const char *path, struct history_file *f,
+                      const struct history_row *rows, size_t n_rows, size_t n_values) {
+        char err[256] = "";
         int r;
 
-        r = history_format_update(line, sizeof(line), wall, values, n);
-        if (r < 0)
-                return log_guest_errno(LOG_ERR, r, id, "Update of '%s' does not fit %zu bytes", path,
-                                       sizeof(line));
-        r = write_update(h, path, line, err, sizeof(err));
+        if (n_rows == 0)
+                return 0;
+        if (n_rows > h->batch + 1)
+                return -E2BIG;
+        for (size_t i = 0; i < n_rows; i++) {
+                char *line = h->lines + i * LINE_MAX_LEN;
+
+                r = history_format_update(line, LINE_MAX_LEN, rows[i].when, rows[i].v, n_values);
+                if (r < 0)
+                        return log_guest_errno(LOG_ERR, r, id, "Update of '%s' does not fit %d bytes", path,
+                                               LINE_MAX_LEN);
+                h->argv[i] = line;
+        }
+        r = write_update(h, path, h->argv, (int) n_rows, err, sizeof(err));
         if (r == -ENOTCONN)
                 return r; /* logged once for all files */
         if (r < 0) {
@@ -291,6 +311,33 @@ static int file_write(struct history *h, uint32_t id, const char *path, struct h
         }
         f->logged = 0;
         return 0;
+}
+
+/* A guest's rows held back go to its file, in one call. Rows a failed write carried are gone,
+ * as a failed update of one row always lost it: the file is read again before the next. */
+static void guest_write_held(struct history *h, struct guest_history *g) {
+        char path[sizeof(h->dir) + 32];
+
+        if (g->n_held == 0)
+                return;
+        snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
+        if (file_write(h, g->id, path, &g->file, g->held, g->n_held, _HG_MAX) == 0)
+                g->daemon_dirty = h->daemon;
+        g->n_held = 0;
+}
+
+/* Holds a row of a whole step back; false when there is no room (no memory), then it is
+ * written at once. */
+static bool guest_hold(struct history *h, struct guest_history *g, const struct history_row *row) {
+        if (!g->held) {
+                g->held = calloc(h->batch + 1, sizeof(*g->held));
+                if (!g->held)
+                        return false;
+        }
+        if (g->n_held > h->batch)
+                return false;
+        g->held[g->n_held++] = *row;
+        return true;
 }
 
 static int guest_cmp(const void *a, const void *b) {
@@ -317,7 +364,7 @@ static struct guest_history *guest_get(struct history *h, uint32_t id) {
         while (i < h->n_guests && h->guests[i].id < id)
                 i++;
         memmove(&h->guests[i + 1], &h->guests[i], (h->n_guests - i) * sizeof(*v));
-        h->guests[i] = (struct guest_history){.id = id, .cpu = NAN};
+        h->guests[i] = (struct guest_history){.id = id, .seen_sweep = h->sweep, .cpu = NAN};
         h->n_guests++;
         return &h->guests[i];
 }
@@ -360,8 +407,10 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
                 log_guest(LOG_INFO, id, "Guest %u: no sample for %.0fs (its cgroup was away), a gap in '%s'",
                           id, (double) (mono - g->last_seen_usec) / 1e6, path);
         g->last_seen_usec = mono;
+        g->seen_sweep = h->sweep;
 
         if (!g->file.ready) {
+                g->n_held = 0; /* not after a failed write: those rows are gone with it */
                 if (file_open(h, id, path, HISTORY_GUEST, wall, &g->file, &g->track.clock) < 0)
                         return;
                 history_fold_start(&g->fold, g->track.clock.last_update);
@@ -381,21 +430,66 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
         }
         g->cpu = values[HG_CPU];
 
-        /* The sample goes into the step's row, written once the step is over: one file update
-         * per step instead of per sweep, the rows the same (history-fold.c). */
+        /* The sample goes into the step's row, made once the step is over: one row per step
+         * instead of an update per sweep, the rows the same (history-fold.c). Rows are held
+         * back and written rrd_batch steps at a time, each file in its turn. */
         spec = guest_fold_spec(h, g->file.step);
         n = history_fold_add(&g->fold, &spec, wall, values, rows);
         history_guest_written(&g->track, wall);
         for (size_t i = 0; i < n; i++)
-                if (file_write(h, id, path, &g->file, rows[i].when, rows[i].v, _HG_MAX) < 0)
-                        break;
+                if (!guest_hold(h, g, &rows[i])) {
+                        guest_write_held(h, g);
+                        if (g->file.ready)
+                                (void) file_write(h, id, path, &g->file, &rows[i], 1, _HG_MAX);
+                }
+        if (g->n_held > 0 &&
+            history_batch_due(g->held[g->n_held - 1].when, g->file.step, id, h->batch, g->n_held))
+                guest_write_held(h, g);
 }
 
-/* What the files hold of the current step, written before ubcd stops: the rows then come out
- * as if the sweeps had gone to the file one by one. */
-static void history_flush(struct history *h) {
-        char path[sizeof(h->dir) + 32];
+void history_sweep_done(struct history *h) {
+        if (!h)
+                return;
+        /* A guest the sweep did not sample (taken out of the policy, its cgroup away) makes no
+         * more rows for now: what it holds goes to its file instead of waiting for its turn. */
+        for (size_t i = 0; i < h->n_guests; i++)
+                if (h->guests[i].n_held > 0 && h->guests[i].seen_sweep != h->sweep)
+                        guest_write_held(h, &h->guests[i]);
+        h->sweep++;
+}
 
+int history_write_held(struct history *h, const uint32_t *ids, size_t n_ids) {
+        char path[sizeof(h->dir) + 32];
+        int n = 0;
+
+        if (!h)
+                return 0;
+        for (size_t i = 0; i < h->n_guests; i++) {
+                struct guest_history *g = &h->guests[i];
+                bool wanted = n_ids == 0;
+
+                for (size_t k = 0; k < n_ids && !wanted; k++)
+                        wanted = ids[k] == g->id;
+                if (!wanted)
+                        continue;
+                if (g->n_held > 0) {
+                        guest_write_held(h, g);
+                        n++;
+                }
+                /* What rrdcached holds of the file goes to disk too, so that a reader of the
+                 * file sees every whole step. */
+                if (g->daemon_dirty) {
+                        snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
+                        daemon_flush(h, path);
+                        g->daemon_dirty = false;
+                }
+        }
+        return n;
+}
+
+/* The rows held back and what the files hold of the current step, written before ubcd stops:
+ * the rows then come out as if the sweeps had gone to the file one by one. */
+static void history_flush(struct history *h) {
         for (size_t i = 0; i < h->n_guests; i++) {
                 struct guest_history *g = &h->guests[i];
                 struct history_fold_spec spec;
@@ -404,10 +498,16 @@ static void history_flush(struct history *h) {
                 if (!g->file.ready)
                         continue;
                 spec = guest_fold_spec(h, g->file.step);
-                if (!history_fold_flush(&g->fold, &spec, &row))
-                        continue;
-                snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
-                (void) file_write(h, g->id, path, &g->file, row.when, row.v, _HG_MAX);
+                if (history_fold_flush(&g->fold, &spec, &row) && !guest_hold(h, g, &row)) {
+                        guest_write_held(h, g);
+                        if (g->file.ready) {
+                                char path[sizeof(h->dir) + 32];
+
+                                snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
+                                (void) file_write(h, g->id, path, &g->file, &row, 1, _HG_MAX);
+                        }
+                }
+                guest_write_held(h, g);
         }
 }
 
@@ -431,6 +531,7 @@ static void host_sample(struct history *h) {
         struct history_host_input in = {.ticks_per_sec = (unsigned long) h->ticks_per_sec};
         struct history_clock before;
         struct meminfo_stack *m;
+        struct history_row row = {};
         double values[_HH_MAX];
         char path[sizeof(h->dir) + 32];
         enum history_verdict v;
@@ -462,7 +563,9 @@ static void host_sample(struct history *h) {
                             (double) (in.mono_usec - before.prev_mono_usec) / 1e6);
                 return;
         }
-        if (file_write(h, HOST_ID, path, &h->host_file, in.wall, values, _HH_MAX) == 0)
+        row.when = in.wall;
+        memcpy(row.v, values, sizeof(values));
+        if (file_write(h, HOST_ID, path, &h->host_file, &row, 1, _HH_MAX) == 0)
                 history_host_written(&h->host_track, in.wall);
 }
 
@@ -491,6 +594,15 @@ int history_new(sd_event *event, const struct agent_config *cfg, struct history 
         h->step = cfg->rrd_step ? cfg->rrd_step : HISTORY_STEP_DEFAULT;
         h->interval_usec = cfg->interval_us;
         snprintf(h->rrdcached, sizeof(h->rrdcached), "%s", cfg->rrdcached);
+        h->batch = cfg->rrd_batch ? cfg->rrd_batch : HISTORY_BATCH_DEFAULT;
+        h->lines = malloc((size_t) (h->batch + 1) * LINE_MAX_LEN);
+        h->argv = calloc(h->batch + 1, sizeof(*h->argv));
+        if (!h->lines || !h->argv) {
+                free(h->lines);
+                free(h->argv);
+                free(h);
+                return -ENOMEM;
+        }
         h->ticks_per_sec = sysconf(_SC_CLK_TCK);
         if (procps_meminfo_new(&h->meminfo) < 0)
                 h->meminfo = NULL; /* the host file then has no memory values */
@@ -513,9 +625,9 @@ int history_new(sd_event *event, const struct agent_config *cfg, struct history 
                 history_free(h);
                 return log_error_errno(r, "Failed to set up the host history timer: %m");
         }
-        log_info("History in '%s'%s%s", h->dir,
+        log_info("History in '%s'%s%s, %u step%s of rows per file write", h->dir,
                  h->daemon ? " through rrdcached at " : ", written in-process",
-                 h->daemon ? h->rrdcached : "");
+                 h->daemon ? h->rrdcached : "", h->batch, h->batch == 1 ? "" : "s");
         *ret = h;
         return 0;
 }
@@ -529,7 +641,11 @@ void history_free(struct history *h) {
                 (void) sym_rrdc_disconnect();
         if (h->meminfo)
                 procps_meminfo_unref(&h->meminfo);
+        for (size_t i = 0; i < h->n_guests; i++)
+                free(h->guests[i].held);
         free(h->guests);
+        free(h->lines);
+        free(h->argv);
         free(h);
 }
 

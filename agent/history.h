@@ -20,5 +20,11 @@ void history_free(struct history *h);
  * totals before and after this sample was folded in. h may be NULL (no history). */
 void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, const struct guest_stat *st,
                    const uint64_t failcnt_before[_BC_MAX], const uint64_t failcnt_after[_BC_MAX]);
+/* After each sweep: writes what guests the sweep did not sample hold back. */
+void history_sweep_done(struct history *h);
+/* Writes the rows held back (rrd_batch) of the given guests (n_ids 0: of every guest), and has
+ * rrdcached write what it holds of their files, so that the files hold every whole step.
+ * Returns how many files were written. */
+int history_write_held(struct history *h, const uint32_t *ids, size_t n_ids);
 /* CPUs the guest used between its last two samples; NAN when not known (yet). */
 double history_guest_cpu(struct history *h, uint32_t id);

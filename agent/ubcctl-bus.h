@@ -13,6 +13,8 @@ void ubcctl_message_unrefp(sd_bus_message **m);
 
 /* Each returns 0, or the exit status to end with after printing why. */
 int ubcctl_connect(const struct ubcctl *ctl, sd_bus **ret);
+/* The same without a word: 0, or a negative errno for the caller to judge. */
+int ubcctl_connect_errno(const struct ubcctl *ctl, sd_bus **ret);
 int ubcctl_call(const struct ubcctl *ctl, sd_bus *bus, const char *method, sd_bus_message **ret_reply,
                 const char *types, ...);
 /* A reply that does not read as bus.h says: prints it, returns UBCCTL_EXIT_FAILED. */

@@ -65,10 +65,30 @@ static int unreachable(const struct ubcctl *ctl, int error) {
         return UBCCTL_EXIT_UNREACHABLE;
 }
 
-/* 0 and a started connection, or an exit status. */
-int ubcctl_connect(const struct ubcctl *ctl, sd_bus **ret) {
+/* A started connection, or a negative errno (-ENAMETOOLONG: a path no address can hold). */
+int ubcctl_connect_errno(const struct ubcctl *ctl, sd_bus **ret) {
         _cleanup_bus_ sd_bus *bus = NULL;
         char escaped[3 * sizeof(ctl->socket_path)], address[sizeof(escaped) + 16];
+        int r;
+
+        if (address_escape(ctl->socket_path, escaped, sizeof(escaped)) < 0 ||
+            snprintf(address, sizeof(address), "unix:path=%s", escaped) >= (int) sizeof(address))
+                return -ENAMETOOLONG;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, address);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+/* 0 and a started connection, or an exit status. */
+int ubcctl_connect(const struct ubcctl *ctl, sd_bus **ret) {
         struct stat st;
         int r;
 
@@ -78,29 +98,14 @@ int ubcctl_connect(const struct ubcctl *ctl, sd_bus **ret) {
                 fprintf(stderr, "'%s' is not a socket. Pass -s with ubcd's socket\n", ctl->socket_path);
                 return UBCCTL_EXIT_UNREACHABLE;
         }
-
-        if (address_escape(ctl->socket_path, escaped, sizeof(escaped)) < 0 ||
-            snprintf(address, sizeof(address), "unix:path=%s", escaped) >= (int) sizeof(address)) {
+        r = ubcctl_connect_errno(ctl, ret);
+        if (r == -ENAMETOOLONG) {
                 fprintf(stderr, "Socket path '%s' is too long\n", ctl->socket_path);
                 return UBCCTL_EXIT_FAILED;
         }
-
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                goto fail;
-        r = sd_bus_set_address(bus, address);
-        if (r < 0)
-                goto fail;
-        r = sd_bus_start(bus);
         if (r < 0)
                 return unreachable(ctl, r);
-
-        *ret = TAKE_PTR(bus);
         return 0;
-
-fail:
-        fprintf(stderr, "Cannot set up a connection to '%s': %s\n", ctl->socket_path, strerror(-r));
-        return UBCCTL_EXIT_FAILED;
 }
 
 /* Sends a built call and waits; on failure prints why and returns the exit status. */

@@ -1,5 +1,6 @@
 /* `ubcctl report` and `ubcctl graph`: capacity from the RRD history ubcd records, against the
- * commitments of the policy files. They read files only, so they work while ubcd is down. */
+ * commitments of the policy files. They read files, so they work while ubcd is down; while it
+ * runs they first ask it to write the rows it holds back. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,10 @@
 #include <time.h>
 
 #include "ubc/agent-config.h"
+#include "ubc/bus.h"
 #include "ubc/macro.h"
 #include "report.h"
+#include "ubcctl-bus.h"
 #include "ubcctl.h"
 
 #define SINCE_MAX_S (10ULL * 366 * 86400) /* the longest archive holds ten years */
@@ -26,6 +29,35 @@ static int parse_since(const char *s, const char *dflt, uint64_t *ret_s) {
         return 0;
 }
 
+/* ubcd writes a guest's file rrd_batch steps at a time (and rrdcached, if used, later still):
+ * asked, it writes what it holds back, so the report sees every whole step. A ubcd that is not
+ * running holds nothing back; one that cannot be asked is said to. */
+static void ask_ubcd_to_write(const struct ubcctl *ctl, const uint32_t *ids, size_t n_ids) {
+        _cleanup_bus_ sd_bus *bus = NULL;
+        _cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (!ctl->socket_path[0])
+                return;
+        r = ubcctl_connect_errno(ctl, &bus);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                return; /* no ubcd: it wrote everything when it stopped */
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, NULL, UBC_BUS_PATH, UBC_BUS_INTERFACE,
+                                                   "WriteHistory");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'u', ids, n_ids * sizeof(*ids));
+        if (r >= 0)
+                r = sd_bus_call(bus, m, 0, &error, &reply);
+        /* A ubcd before rrd_batch writes every step as it ends. */
+        if (r < 0 && !sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD))
+                fprintf(stderr,
+                        "Note: ubcd on '%s' could not be asked to write the history it holds back (%s); "
+                        "the last few steps (rrd_batch in ubcd.conf) may be missing\n",
+                        ctl->socket_path, error.message ? error.message : strerror(-r));
+}
+
 static void print_diag_to_stderr(void *userdata, const struct ubc_diag *d) {
         ubcctl_print_diag(userdata, d);
 }
@@ -38,9 +70,12 @@ static int gather(struct ubcctl *ctl, uint64_t since_s, const uint32_t *ids, siz
                 .since_s = since_s,
                 .ids = ids,
                 .n_ids = n_ids,
-                .now = time(NULL),
         };
-        int r = report_gather(&o, &sink, rep);
+        int r;
+
+        ask_ubcd_to_write(ctl, ids, n_ids);
+        o.now = time(NULL);
+        r = report_gather(&o, &sink, rep);
 
         if (r < 0)
                 return UBCCTL_EXIT_FAILED;

@@ -371,10 +371,11 @@ void ubcctl_print_diag(void *userdata, const struct ubc_diag *d) {
         fprintf(stderr, "%s\n", d->message);
 }
 
-/* Without -s, the socket sits in the run_dir ubcd.conf names, as ubcd puts it there. */
-static int find_socket(struct ubcctl *ctl, const char *socket) {
+/* Without -s, the socket sits in the run_dir ubcd.conf names, as ubcd puts it there. quiet:
+ * for a command that only may ask ubcd, which says nothing of ubcd.conf (it reads it itself). */
+static int find_socket(struct ubcctl *ctl, const char *socket, bool quiet) {
         struct agent_config cfg;
-        struct ubc_diag_sink sink = {.report = ubcctl_print_diag};
+        struct ubc_diag_sink sink = {.report = quiet ? NULL : ubcctl_print_diag};
         int n;
 
         if (socket) {
@@ -388,7 +389,7 @@ static int find_socket(struct ubcctl *ctl, const char *socket) {
         if (strlen(ctl->config_dir) >= sizeof(cfg.config_dir))
                 return ubcctl_usage_error("Configuration folder '%s' is too long", ctl->config_dir);
         snprintf(cfg.config_dir, sizeof(cfg.config_dir), "%s", ctl->config_dir);
-        if (agent_config_load(&cfg, &sink) < 0)
+        if (agent_config_load(&cfg, &sink) < 0 && !quiet)
                 fprintf(stderr, "Ignoring '%s/ubcd.conf', using the default run folder '%s'\n",
                         ctl->config_dir, cfg.run_dir);
 
@@ -472,10 +473,11 @@ int main(int argc, char **argv) {
                 return ubcctl_usage_error("Too many arguments for '%s'", cmd->name);
 
         if ((cmd->flags & CMD_REMOTE) || (streq(cmd->name, "apply") && !ctl.dry_run)) {
-                r = find_socket(&ctl, socket);
+                r = find_socket(&ctl, socket, false);
                 if (r != 0)
                         return r;
-        }
+        } else if ((cmd->flags & CMD_HISTORY) && find_socket(&ctl, socket, true) != 0)
+                ctl.socket_path[0] = '\0'; /* the report then does not ask ubcd */
 
         return finish(cmd->run(&ctl));
 }

@@ -95,3 +95,9 @@ bool history_fold_flush(struct history_fold *f, const struct history_fold_spec *
         emit(f, spec, NULL, row);
         return true;
 }
+
+bool history_batch_due(time_t when, unsigned long step, uint32_t id, unsigned every, size_t n_held) {
+        if (every <= 1 || n_held >= every || step == 0 || when < 0)
+                return true;
+        return ((uint64_t) when / step + id) % every == 0;
+}

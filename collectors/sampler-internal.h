@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "ubc/sampler.h"
+#include "ubc/stat.h"
 
 /* Where a file lives: one of the controllers' hierarchies (v1's cpuacct may be co-mounted
  * with cpu, or separate). */
@@ -85,6 +86,8 @@ struct sampler_guest {
         bool nested;     /* cgroups below its own (a container's): their tasks are its too */
         int fd[_SF_MAX];
         struct sampler_raw last; /* the previous sample, for files not read this time */
+        struct stat_io_dev *io;  /* the I/O counters last read, for sweeps that do not read them */
+        size_t n_io, io_cap;
 };
 
 /* Files read only every so many sweeps, their last values standing in between: the limits
@@ -125,6 +128,13 @@ struct sampler {
         pid_t *pids; /* SAMPLER_TASKS_MAX */
 
         uint64_t charge_max; /* bytes: the most the kernel charges to a memory cgroup at once */
+
+        /* What the host said at the start of this sweep (sampler_sweep_begin). */
+        bool no_swap;            /* no swap area in use */
+        bool oom_seen;           /* oom_kills holds a value read at an earlier sweep */
+        uint64_t oom_kills;      /* /proc/vmstat oom_kill, as last read */
+        unsigned oom_steady;     /* sweeps in a row it was the same as at the one before */
+        int vmstat_fd, swaps_fd; /* kept open below /proc; -EBADF until first needed */
 
         struct pids_info *procs; /* libproc2 */
         int proc_fd;             /* /proc, for counting a task's open files */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,7 @@ int sampler_new(const struct sampler_root *root, struct sampler **ret) {
                 return -ENOMEM;
         s->root = *root;
         s->proc_fd = -EBADF;
+        s->vmstat_fd = s->swaps_fd = -EBADF;
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++) {
                 bool have = root->fd[c] >= 0 && root->version[c] != CG_VERSION_NONE;
 
@@ -124,6 +126,9 @@ static void guest_close(struct sampler *s, struct sampler_guest *g) {
         g->opened = 0;
         g->refresh = true;
         g->sweeps = 0;
+        free(g->io);
+        g->io = NULL;
+        g->n_io = g->io_cap = 0;
 }
 
 void sampler_free(struct sampler *s) {
@@ -132,6 +137,10 @@ void sampler_free(struct sampler *s) {
         for (size_t i = 0; i < s->n_guests; i++)
                 guest_close(s, &s->guests[i]);
         free(s->guests);
+        if (s->vmstat_fd >= 0)
+                close(s->vmstat_fd);
+        if (s->swaps_fd >= 0)
+                close(s->swaps_fd);
         sampler_tasks_done(s);
         free(s->pids);
         free(s);
@@ -209,6 +218,66 @@ void sampler_forget(struct sampler *s, uint32_t id) {
 
 static enum cg_version file_version(const struct sampler *s, enum sampler_file f) {
         return s->hier_version[sampler_files[f].hier];
+}
+
+/* Reads a /proc file whose descriptor is kept in *fd (opened on first use) into s->buf. */
+static int proc_read(struct sampler *s, int *fd, const char *name) {
+        int r;
+
+        if (*fd < 0) {
+                if (s->proc_fd < 0)
+                        return -EBADF;
+                *fd = openat(s->proc_fd, name, O_RDONLY | O_CLOEXEC);
+                if (*fd < 0)
+                        return negative_errno();
+        }
+        r = sampler_fd_read(*fd, s->buf, sizeof(s->buf));
+        if (r < 0) {
+                close(*fd);
+                *fd = -EBADF;
+        }
+        return r;
+}
+
+void sampler_host_read(struct sampler *s, struct sampler_host *ret) {
+        static const char *const vmstat_keys[] = {"oom_kill"};
+        uint64_t found = 0;
+        int r;
+
+        *ret = (struct sampler_host){};
+        if (proc_read(s, &s->swaps_fd, "swaps") >= 0) {
+                r = stat_parse_swaps(s->buf);
+                if (r >= 0) {
+                        ret->swap_known = true;
+                        ret->swap_areas = (unsigned) r;
+                }
+        }
+        if (proc_read(s, &s->vmstat_fd, "vmstat") >= 0 &&
+            stat_parse_keyed(s->buf, vmstat_keys, 1, &ret->oom_kills, &found) >= 0 && found)
+                ret->oom_kills_known = true;
+}
+
+void sampler_sweep_begin(struct sampler *s, const struct sampler_host *host) {
+        struct sampler_host now;
+
+        if (!s)
+                return;
+        if (!host) {
+                sampler_host_read(s, &now);
+                host = &now;
+        }
+        s->no_swap = host->swap_known && host->swap_areas == 0;
+        if (!host->oom_kills_known) {
+                s->oom_seen = false;
+                s->oom_steady = 0;
+                return;
+        }
+        if (s->oom_seen && host->oom_kills == s->oom_kills)
+                s->oom_steady += s->oom_steady < UINT_MAX;
+        else
+                s->oom_steady = 0;
+        s->oom_kills = host->oom_kills;
+        s->oom_seen = true;
 }
 
 /* Reads a file of the guest into s->buf, opening it on first use. -ENOENT for a file this
@@ -340,13 +409,30 @@ static int parse_file(struct sampler *s, enum sampler_file f, struct sampler_raw
         return r < 0 ? r : 0;
 }
 
+/* Whether a v1 guest ran nothing since its last sample: no task in it now nor then, and no CPU
+ * time between. I/O is counted where a task submits it (v1 has no writeback by cgroup), so its
+ * I/O counters cannot have moved but for a task moved out less than a scheduler tick after it
+ * submitted I/O, or one moved into the blkio hierarchy alone by hand: such counts show at its
+ * next periodic read. */
+static bool guest_idle(const struct sampler *s, const struct sampler_guest *g,
+                       const struct sampler_raw *raw) {
+        const uint64_t both = BIT(SF_PIDS_CURRENT) | BIT(SF_CPUACCT_USAGE);
+
+        return g->io && s->hier_fd[UBC_CTRL_PIDS] >= 0 && s->hier_fd[SAMPLER_HIER_CPUACCT] >= 0 &&
+               (raw->have & both) == both && (g->last.have & both) == both && raw->v[SF_PIDS_CURRENT] == 0 &&
+               g->last.v[SF_PIDS_CURRENT] == 0 && raw->v[SF_CPUACCT_USAGE] == g->last.v[SF_CPUACCT_USAGE];
+}
+
 /* v1 files that cannot have moved while what this sweep read before them says so, read only
  * every SAMPLER_LIMITS_EVERY sweeps then (and after sampler_refresh()): memory.failcnt while
  * max_usage_in_bytes is further below the limit than the most the kernel charges at once (a
  * charge fails only past limit - charge, and every charge that succeeds moves the peak);
  * memory.memsw.failcnt while memsw has no limit; cpu.stat while no CFS quota ever counted a
  * period. A limit or quota written by hand is seen within those sweeps, and so is what it made
- * fail. */
+ * fail. memory.oom_control while the host's oom_kill count stood still over this sweep and the
+ * one before: the kernel counts a kill there just before it counts it in the cgroups, so a
+ * kill shows in vmstat at the latest the sweep after it did in a cgroup, and the cgroups are
+ * read that sweep and the next. */
 static bool file_quiet(const struct sampler *s, const struct sampler_guest *g, enum sampler_file f,
                        const struct sampler_raw *raw) {
         if (file_version(s, f) != CG_VERSION_V1)
@@ -364,6 +450,11 @@ static bool file_quiet(const struct sampler *s, const struct sampler_guest *g, e
         case SF_CPU_STAT:
                 return (g->last.have & BIT(SF_CPU_STAT)) && (raw->cpu_stat_found & BIT(CS_NR_PERIODS)) &&
                        raw->cpu_stat[CS_NR_PERIODS] == 0;
+        case SF_OOM_CONTROL:
+                return s->oom_steady >= 2;
+        case SF_IO_STAT:
+        case SF_IO_SERVICED:
+                return guest_idle(s, g, raw);
         default:
                 return false;
         }
@@ -407,18 +498,62 @@ static size_t pids_below(struct sampler *s, const struct sampler_guest *g, size_
         return k > 0 ? (size_t) k : 0;
 }
 
+/* Whether v1's memory.memsw.usage_in_bytes is usage_in_bytes, read this sweep: with no swap
+ * area in use memory + swap is memory. */
+static bool swap_is_memory(const struct sampler *s, const struct sampler_raw *raw) {
+        return s->no_swap && file_version(s, SF_SWAP_CURRENT) == CG_VERSION_V1 &&
+               (raw->have & BIT(SF_MEM_CURRENT));
+}
+
+/* The I/O counters read this sweep are kept for sweeps that leave them alone; on those, the
+ * kept ones stand in. */
+static void io_keep(struct sampler_guest *g, bool read, struct guest_stat *st) {
+        if (!read) {
+                if (g->io) {
+                        memcpy(st->io, g->io, g->n_io * sizeof(*st->io));
+                        st->n_io = g->n_io;
+                }
+                return;
+        }
+        if (!g->io || st->n_io > g->io_cap) {
+                size_t cap = st->n_io ? st->n_io : 1;
+                struct stat_io_dev *io = reallocarray(g->io, cap, sizeof(*io));
+
+                if (!io) { /* none kept: read every sweep */
+                        free(g->io);
+                        g->io = NULL;
+                        g->n_io = g->io_cap = 0;
+                        return;
+                }
+                g->io = io;
+                g->io_cap = cap;
+        }
+        memcpy(g->io, st->io, st->n_io * sizeof(*st->io));
+        g->n_io = st->n_io;
+}
+
 /* One pass over the guest's files. -ENODEV if a descriptor belongs to a removed cgroup. */
 static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampler_raw *raw,
                         struct guest_stat *st) {
+        bool io_read = false;
+
         for (enum sampler_file f = 0; f < _SF_MAX; f++) {
                 int r;
 
                 if (!file_due(s, g, f, raw)) {
                         raw->have |= g->last.have & BIT(f);
+                        if (f == SF_IO_STAT)
+                                io_keep(g, false, st);
                         continue;
                 }
+                io_read |= f == SF_IO_STAT || f == SF_IO_SERVICED;
                 if (f == SF_PROCS && no_tasks(s, raw)) {
                         raw->n_pids = 0;
+                        raw->have |= BIT(f);
+                        continue;
+                }
+                if (f == SF_SWAP_CURRENT && swap_is_memory(s, raw)) {
+                        raw->v[f] = raw->v[SF_MEM_CURRENT];
                         raw->have |= BIT(f);
                         continue;
                 }
@@ -436,6 +571,8 @@ static int sample_files(struct sampler *s, struct sampler_guest *g, struct sampl
                 if (parse_file(s, f, raw, st) >= 0)
                         raw->have |= BIT(f);
         }
+        if (io_read && file_version(s, SF_IO_STAT) == CG_VERSION_V1)
+                io_keep(g, true, st);
         return 0;
 }
 

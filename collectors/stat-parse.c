@@ -133,6 +133,26 @@ int stat_parse_keyed(const char *buf, const char *const *keys, size_t n_keys, ui
         return 0;
 }
 
+int stat_parse_swaps(const char *buf) {
+        const char *p = buf, *ls, *le, *q, *w;
+        size_t wlen;
+        int n = 0;
+
+        if (!buf)
+                return -EINVAL;
+        if (!next_line(&p, &ls, &le))
+                return -EINVAL;
+        q = ls;
+        if (!next_word(&q, le, &w, &wlen) || !word_is(w, wlen, "Filename"))
+                return -EINVAL;
+        while (next_line(&p, &ls, &le)) {
+                q = ls;
+                if (next_word(&q, le, &w, &wlen) && n < INT32_MAX)
+                        n++;
+        }
+        return n;
+}
+
 int stat_parse_u64(const char *buf, uint64_t *ret) {
         const char *p = buf, *end, *w;
         size_t len;

@@ -21,6 +21,7 @@ struct agent_config {
         uint64_t interval_us;     /* accounting sample period */
         char rrdcached[256];      /* empty: librrd in-process */
         unsigned rrd_step;        /* seconds per RRD row in new history files; a file keeps its own */
+        unsigned rrd_batch;       /* steps of rows written to a guest's history file at once */
         char socket_group[64];    /* group besides root allowed to mutate, empty: root only */
         unsigned onboot_parallel; /* onboot guests whose starts are under way at once */
 };

@@ -54,4 +54,8 @@
  *   Stat(u id)               -> a(usd)    guest, metric ("cpu.usage_usec", "io.MAJ:MIN.rbytes",
  *                                         "psi.memory.some.avg10", ...), value; id 0 = all
  *   Metrics()                -> s         OpenMetrics text of every guest's beancounters
+ *   WriteHistory(au ids)     -> u         writes the history rows ubcd holds back (rrd_batch) of
+ *                                         those guests (none given: all) to their RRD files, and
+ *                                         has rrdcached write what it holds of them; files
+ *                                         written. For readers of the files (ubcctl report)
  */

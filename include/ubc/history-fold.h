@@ -46,3 +46,10 @@ size_t history_fold_add(struct history_fold *f, const struct history_fold_spec *
  * nothing is folded since the last row. */
 bool history_fold_flush(struct history_fold *f, const struct history_fold_spec *spec,
                         struct history_row *row);
+
+/* Whether a file's rows held back (n_held of them, the newest at 'when', a step boundary) are
+ * written now, when they go to the file 'every' steps at once: in one update call, which
+ * opens the file and parses its header once for them all. Files take turns by their guest's
+ * ID, so each step writes a share of them rather than all of them every few steps; a file
+ * holding 'every' rows (a gap made two at once) is written at once. */
+bool history_batch_due(time_t when, unsigned long step, uint32_t id, unsigned every, size_t n_held);

@@ -31,8 +31,26 @@ struct guest_stat {
 
 struct sampler;
 
+/* What the host says of every guest at once, looked at once per sweep: it tells files that
+ * cannot have moved on any guest. */
+struct sampler_host {
+        bool swap_known;
+        unsigned swap_areas; /* /proc/swaps: areas in use; none, and no guest has swap */
+        bool oom_kills_known;
+        uint64_t oom_kills; /* /proc/vmstat oom_kill: every OOM kill, of any cgroup or none */
+};
+
 int sampler_new(const struct sampler_root *root, struct sampler **ret);
 void sampler_free(struct sampler *s);
+
+/* What /proc says now; fields it could not read stay unknown. */
+void sampler_host_read(struct sampler *s, struct sampler_host *ret);
+/* Starts a sweep with what the host says (NULL: read it from /proc). A sampler that is never
+ * told reads every file as if nothing were known. On v1, while no swap area is in use,
+ * memory.memsw.usage_in_bytes is not read (it equals usage_in_bytes: no swap held); while
+ * oom_kill did not move over the last two sweeps, memory.oom_control is read only every
+ * SAMPLER_LIMITS_EVERY sweeps (an OOM kill counts there right after it counts in vmstat). */
+void sampler_sweep_begin(struct sampler *s, const struct sampler_host *host);
 
 /* One guest's sample. A guest seen for the first time gets its descriptors opened; a guest
  * whose cgroup was removed and made again gets them reopened. -ENOENT if its cgroup is not

@@ -12,6 +12,10 @@
 int stat_parse_keyed(const char *buf, const char *const *keys, size_t n_keys, uint64_t *values,
                      uint64_t *ret_found);
 
+/* /proc/swaps: a header line, then one line per swap area in use. Returns how many areas it
+ * lists; -EINVAL if the header is missing. */
+int stat_parse_swaps(const char *buf);
+
 /* One number or "max" (UINT64_MAX): memory.current, pids.current, memory.peak, ... */
 int stat_parse_u64(const char *buf, uint64_t *ret);
 

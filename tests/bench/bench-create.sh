@@ -12,10 +12,12 @@
 # --steady SECONDS measures ubcd at rest instead: one ubcd with the N guests and interval =
 # 10s, from its second sweep on, RUNS windows of SECONDS each (utime + stime from
 # /proc/PID/stat, so waiting for a CPU does not count); prints each window's share of one
-# core, the median, and ubcd's RSS.
+# core, the median, and ubcd's RSS. --settle S waits S seconds more before the windows: the
+# first write of each new history file reads more of it from disk than later writes, a
+# start-up cost the windows otherwise count (rrd_batch = 5 spreads first writes over 5 steps).
 #
 #   bench-create.sh [-n GUESTS] [-r RUNS] [--floor PATH] [--no-cgtools] [--no-strace]
-#   bench-create.sh --steady SECONDS [-n GUESTS] [-r RUNS]
+#   bench-create.sh --steady SECONDS [--settle SECONDS] [-n GUESTS] [-r RUNS]
 #
 # Needs root and a writable cgroup hierarchy. Creates only ubc-bench-<pid>-* cgroups and
 # removes them (also on failure or interrupt), kills only the processes it started.
@@ -31,6 +33,7 @@ UBCCTL=${UBCCTL:-${UBC_BUILD_ROOT:-build}/agent/ubcctl}
 DO_CGTOOLS=1
 DO_STRACE=1
 STEADY=0
+SETTLE=0
 
 while [ $# -gt 0 ]; do
         case $1 in
@@ -40,11 +43,12 @@ while [ $# -gt 0 ]; do
         --no-cgtools) DO_CGTOOLS=0; shift ;;
         --no-strace) DO_STRACE=0; shift ;;
         --steady) STEADY=$2; shift 2 ;;
-        -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --settle) SETTLE=$2; shift 2 ;;
+        -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-create: unknown argument '$1'" >&2; exit 2 ;;
         esac
 done
-case $N$RUNS$STEADY in *[!0-9]*) echo "bench-create: -n and -r take numbers" >&2; exit 2 ;; esac
+case $N$RUNS$STEADY$SETTLE in *[!0-9]*) echo "bench-create: -n, -r, --steady and --settle take numbers" >&2; exit 2 ;; esac
 [ "$N" -ge 1 ] && [ "$RUNS" -ge 1 ] || { echo "bench-create: -n and -r must be >= 1" >&2; exit 2; }
 LAST_ID=$((FIRST_ID + N - 1))
 
@@ -537,6 +541,10 @@ if [ "$STEADY" -gt 0 ]; then
         [ $sweeps = 2 ] || die "ubcd wrote no beancounter table twice within 3000 s"
         rows=$(grep -c ':  *kmemsize' "$dir/run/user_beancounters")
         [ "$rows" = "$N" ] || die "the table holds $rows guests, expected $N"
+        if [ "$SETTLE" -gt 0 ]; then
+                echo "# settling ${SETTLE}s before the windows"
+                nap "$SETTLE"
+        fi
         declare -a PCT=()
         for ((run = 1; run <= RUNS; run++)); do
                 c0=$(cpu_ticks "$UBCD_PID")
@@ -552,12 +560,12 @@ if [ "$STEADY" -gt 0 ]; then
         RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$UBCD_PID/status")
         FDS=$(ls "/proc/$UBCD_PID/fd" | wc -l)
         med=$(printf '%s\n' "${PCT[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-        echo "RESULT steady_core_pct=$med guests=$N interval_s=10 window_s=$STEADY windows=$RUNS rss_kib=$RSS_KB fds=$FDS"
+        echo "RESULT steady_core_pct=$med guests=$N interval_s=10 window_s=$STEADY windows=$RUNS settle_s=$SETTLE rss_kib=$RSS_KB fds=$FDS"
         echo "ubcd at rest, $N guests, a sweep every 10 s: $med% of one core (median of $RUNS windows of $STEADY s; goal < 0.5%), VmRSS $((RSS_KB / 1024)) MiB, $FDS descriptors open"
         grep -q ': error: ' "$dir/log" && { echo "# ubcd logged errors:"; grep ': error: ' "$dir/log" | head -n 5 | sed 's/^/#   /'; }
         stop_pid "$UBCD_PID"
         UBCD_PID=
-        echo "rerun: $0 --steady $STEADY -n $N -r $RUNS"
+        echo "rerun: $0 --steady $STEADY --settle $SETTLE -n $N -r $RUNS"
         exit 0
 fi
 

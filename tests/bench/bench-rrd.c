@@ -1,13 +1,14 @@
 /* bench-rrd: what one history update costs per guest and step, for N guests' files in ubc's
  * layout, three ways in the same run:
- *   a) librrd in-process (rrd_update_r), as ubcd does without rrdcached;
+ *   a) librrd in-process (rrd_update_r), as ubcd does without rrdcached: a row per call, and
+ *      ROWS steps' rows per call (-k, default 5), which opens and parses the file once for them;
  *   b) through rrdcached (librrd's client), as ubcd does with `rrdcached =`: ubcd's CPU, the
  *      daemon's (from /proc/PID/stat) while it queues, and again after a flush of everything
  *      it queued (the writing it saves until then);
  *   c) forking `rrdtool update` per guest, what ubcd never does.
  * CPU time per update (ours, children's, the daemon's) and wall time per update.
  *
- *   bench-rrd [-n GUESTS] [-r ROUNDS] [-f FORK_ROUNDS]
+ *   bench-rrd [-n GUESTS] [-r ROUNDS] [-f FORK_ROUNDS] [-k ROWS]
  *
  * Makes its files in a temporary folder and removes them; starts its own rrdcached on a socket
  * there and ends it by its PID. Prints numbers, never pass/fail; exits 77 when rrdcached or
@@ -32,6 +33,7 @@
 
 #define STEP       60
 #define GUESTS_MAX 20000
+#define ROWS_MAX   60
 
 static char dir[] = "/tmp/ubc-bench-rrd-XXXXXX";
 static unsigned n_guests = 1000;
@@ -40,6 +42,7 @@ static time_t next_time;
 
 struct cost {
         double self_us, children_us, daemon_us, wall_us;
+        long majflt; /* ours: pages of the files read from disk */
 };
 
 static double now_us(void) {
@@ -81,6 +84,10 @@ static double proc_cpu_us(pid_t pid) {
 }
 
 static void snap(struct cost *c) {
+        struct rusage ru;
+
+        getrusage(RUSAGE_SELF, &ru);
+        c->majflt = ru.ru_majflt;
         c->self_us = rusage_us(RUSAGE_SELF);
         c->children_us = rusage_us(RUSAGE_CHILDREN);
         c->daemon_us = proc_cpu_us(daemon_pid);
@@ -105,27 +112,34 @@ static void result(const char *how, const struct cost *a, const struct cost *b, 
         double daemon = b->daemon_us - a->daemon_us, wall = b->wall_us - a->wall_us;
 
         printf("RESULT rrd-update %-22s guests=%u updates=%lu cpu_us_per_update=%.1f (ubcd %.1f, children "
-               "%.1f, rrdcached %.1f) wall_us_per_update=%.1f\n",
+               "%.1f, rrdcached %.1f) wall_us_per_update=%.1f majflt_per_update=%.2f\n",
                how, n_guests, updates, (self + children + daemon) / (double) updates,
                self / (double) updates, children / (double) updates, daemon / (double) updates,
-               wall / (double) updates);
+               wall / (double) updates, (double) (b->majflt - a->majflt) / (double) updates);
         fflush(stdout);
 }
 
-static int round_in_process(unsigned long *updates) {
-        char path[128], line[1024];
-        const char *argv[1] = {line};
+/* One call per file holding 'rows' steps; *updates counts rows, so the cost is per guest and
+ * step either way. */
+static int round_in_process(unsigned rows, unsigned long *updates) {
+        static char lines[ROWS_MAX][1024];
+        const char *argv[ROWS_MAX];
+        char path[128];
+        time_t first = next_time + STEP;
 
-        next_time += STEP;
+        next_time += (time_t) rows * STEP;
         for (unsigned i = 0; i < n_guests; i++) {
                 path_of(i, path, sizeof(path));
-                line_of(i, next_time, line, sizeof(line));
+                for (unsigned k = 0; k < rows; k++) {
+                        line_of(i, first + (time_t) k * STEP, lines[k], sizeof(lines[k]));
+                        argv[k] = lines[k];
+                }
                 rrd_clear_error();
-                if (rrd_update_r(path, NULL, 1, argv) < 0) {
+                if (rrd_update_r(path, NULL, (int) rows, argv) < 0) {
                         fprintf(stderr, "bench-rrd: %s: %s\n", path, rrd_get_error());
                         return -EIO;
                 }
-                (*updates)++;
+                *updates += rows;
         }
         return 0;
 }
@@ -255,7 +269,7 @@ static bool have_program(const char *name) {
 }
 
 int main(int argc, char **argv) {
-        unsigned rounds = 3, fork_rounds = 1;
+        unsigned rounds = 3, fork_rounds = 1, rows = 5;
         struct cost a, b;
         unsigned long updates;
         char addr[160], err[256];
@@ -263,7 +277,7 @@ int main(int argc, char **argv) {
         int opt, r;
         double t;
 
-        while ((opt = getopt(argc, argv, "n:r:f:")) != -1) {
+        while ((opt = getopt(argc, argv, "n:r:f:k:")) != -1) {
                 switch (opt) {
                 case 'n':
                         n_guests = (unsigned) strtoul(optarg, NULL, 10);
@@ -274,13 +288,18 @@ int main(int argc, char **argv) {
                 case 'f':
                         fork_rounds = (unsigned) strtoul(optarg, NULL, 10);
                         break;
+                case 'k':
+                        rows = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
                 default:
-                        fprintf(stderr, "usage: bench-rrd [-n GUESTS] [-r ROUNDS] [-f FORK_ROUNDS]\n");
+                        fprintf(stderr,
+                                "usage: bench-rrd [-n GUESTS] [-r ROUNDS] [-f FORK_ROUNDS] [-k ROWS]\n");
                         return 2;
                 }
         }
-        if (n_guests == 0 || n_guests > GUESTS_MAX || rounds == 0) {
-                fprintf(stderr, "bench-rrd: 1..%u guests and at least one round\n", GUESTS_MAX);
+        if (n_guests == 0 || n_guests > GUESTS_MAX || rounds == 0 || rows == 0 || rows > ROWS_MAX) {
+                fprintf(stderr, "bench-rrd: 1..%u guests, at least one round, 1..%u rows\n", GUESTS_MAX,
+                        ROWS_MAX);
                 return 2;
         }
         if (!have_program("rrdcached") || !have_program("rrdtool")) {
@@ -314,16 +333,29 @@ int main(int argc, char **argv) {
 
         /* A warm-up round so every mode meets files in the page cache. */
         updates = 0;
-        if (round_in_process(&updates) < 0)
+        if (round_in_process(1, &updates) < 0)
                 goto fail;
 
         updates = 0;
         snap(&a);
         for (unsigned k = 0; k < rounds; k++)
-                if (round_in_process(&updates) < 0)
+                if (round_in_process(1, &updates) < 0)
                         goto fail;
         snap(&b);
         result("in-process", &a, &b, updates);
+
+        if (rows > 1) {
+                char how[32];
+
+                updates = 0;
+                snap(&a);
+                for (unsigned k = 0; k < rounds; k++)
+                        if (round_in_process(rows, &updates) < 0)
+                                goto fail;
+                snap(&b);
+                snprintf(how, sizeof(how), "in-process-%u-rows", rows);
+                result(how, &a, &b, updates);
+        }
 
         r = start_daemon(addr, sizeof(addr));
         if (r < 0) {

@@ -2,7 +2,8 @@
  *   a) the sampler: descriptors kept open, pread at 0 (after a warm-up sweep that opens them),
  *      two figures: a full sweep (every file, as right after ubcd applied limits, forced with
  *      sampler_refresh) and the steady state (limits and memory.stat read every few sweeps,
- *      amortized over the sweeps);
+ *      amortized over the sweeps; what the host's /proc says at the start of each sweep, as
+ *      ubcd reads it, included);
  *   b) a naive reader: open/read/close of the same files each sweep (no parsing, so it is
  *      if anything cheaper than a real one), and b') one that reads only the files the
  *      sampler reads on that sweep (the steady state's cadence), so that the gain of kept
@@ -325,13 +326,20 @@ static int count_fds(void) {
 struct naive_file {
         int root_fd;
         const char *name;
-        unsigned every; /* the sampler's steady cadence for it, here (see cadence()) */
+        unsigned every;      /* the sampler's steady cadence for it, here (see cadence()); 0: never */
+        unsigned every_idle; /* the same in a guest without a task */
 };
+
+/* What the host said to the sampler (sampler_host_read). */
+static struct sampler_host host;
 
 /* How often the sampler reads a file at steady state on this tree, whose guests have no
  * limits, no swap limit and no CFS quota: limits every 6th sweep, memory.stat every 3rd, and
  * on v1 the failure counters and cpu.stat every 6th while no limit or quota can move them
- * (collectors/sampler.c). Every other file every sweep. */
+ * (collectors/sampler.c); on v1 too memory.oom_control every 6th while the host counts no OOM
+ * kill, and memsw usage never while the host has no swap area (it is usage_in_bytes then);
+ * and (idle_cadence()) v1 blkio counters every 6th sweep in a guest without a task, whose CPU
+ * time stands still. Every other file every sweep. */
 static unsigned cadence(const char *name, enum cg_version v) {
         static const char *const limits[] = {"pids.max",
                                              "memory.high",
@@ -350,7 +358,19 @@ static unsigned cadence(const char *name, enum cg_version v) {
         for (size_t i = 0; v == CG_VERSION_V1 && i < sizeof(v1_quiet) / sizeof(v1_quiet[0]); i++)
                 if (strcmp(name, v1_quiet[i]) == 0)
                         return 6;
+        if (v == CG_VERSION_V1 && host.oom_kills_known && strcmp(name, "memory.oom_control") == 0)
+                return 6;
+        if (v == CG_VERSION_V1 && host.swap_known && host.swap_areas == 0 &&
+            strcmp(name, "memory.memsw.usage_in_bytes") == 0)
+                return 0;
         return 1;
+}
+
+static unsigned idle_cadence(const char *name, enum cg_version v, unsigned every) {
+        if (v == CG_VERSION_V1 && B.h[UBC_CTRL_PIDS].version && B.h[HIER_CPUACCT].version &&
+            strncmp(name, "blkio.throttle.", 15) == 0)
+                return 6;
+        return every;
 }
 
 static size_t naive_files(struct naive_file *out, size_t max) {
@@ -366,9 +386,13 @@ static size_t naive_files(struct naive_file *out, size_t max) {
                         struct stat st;
 
                         snprintf(path, sizeof(path), "%u/%s", FIRST_ID, files[i]);
-                        if (fstatat(B.h[c].root_fd, path, &st, 0) == 0)
-                                out[n++] = (struct naive_file){B.h[c].root_fd, files[i],
-                                                               cadence(files[i], B.h[c].version)};
+                        if (fstatat(B.h[c].root_fd, path, &st, 0) == 0) {
+                                unsigned every = cadence(files[i], B.h[c].version);
+
+                                out[n++] =
+                                        (struct naive_file){B.h[c].root_fd, files[i], every,
+                                                            idle_cadence(files[i], B.h[c].version, every)};
+                        }
                 }
         }
         return n;
@@ -381,9 +405,10 @@ static void naive_sweep(const struct naive_file *files, size_t n_files, unsigned
 
         for (unsigned g = 0; g < n_guests; g++)
                 for (size_t i = 0; i < n_files; i++) {
+                        unsigned every = B.has_task[g] ? files[i].every : files[i].every_idle;
                         int fd;
 
-                        if (sweep > 0 && (sweep + FIRST_ID + g) % files[i].every != 0)
+                        if (sweep > 0 && (every == 0 || (sweep + FIRST_ID + g) % every != 0))
                                 continue;
                         /* The sampler leaves cgroup.procs alone where pids.current says 0. */
                         if (sweep > 0 && !B.has_task[g] && strcmp(files[i].name, "cgroup.procs") == 0)
@@ -440,6 +465,15 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 root.fd[c] = B.h[c].version ? B.h[c].root_fd : -1;
                 root.version[c] = B.h[c].version;
         }
+        /* What ubcd's sampler is told at each sweep; read once here for the cadences. */
+        r = sampler_new(&root, &s);
+        if (r < 0) {
+                fprintf(stderr, "bench-sample: sampler_new: %s\n", strerror(-r));
+                return 1;
+        }
+        sampler_host_read(s, &host);
+        sampler_free(s);
+        s = NULL;
         n_files = naive_files(files, 64);
         naive_sweep(files, n_files, n_guests, 0); /* warm-up */
 
@@ -463,6 +497,7 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 }
                 /* Warm-up: opens every descriptor. */
                 slab = slab_kib();
+                sampler_sweep_begin(s, NULL);
                 for (unsigned g = start; g < end; g++)
                         if (sampler_sample(s, FIRST_ID + g, &bc, &st) == 0)
                                 ok++;
@@ -470,6 +505,7 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 fds = count_fds();
                 t0 = cpu_us();
                 for (unsigned k = 0; k < sweeps; k++) {
+                        sampler_sweep_begin(s, NULL);
                         sampler_refresh(s, 0);
                         for (unsigned g = start; g < end; g++)
                                 (void) sampler_sample(s, FIRST_ID + g, &bc, &st);
@@ -477,9 +513,11 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 full = cpu_us() - t0;
                 full_us += full;
                 t0 = cpu_us();
-                for (unsigned k = 0; k < sweeps; k++)
+                for (unsigned k = 0; k < sweeps; k++) {
+                        sampler_sweep_begin(s, NULL);
                         for (unsigned g = start; g < end; g++)
                                 (void) sampler_sample(s, FIRST_ID + g, &bc, &st);
+                }
                 cpu = cpu_us() - t0;
                 sampler_us += cpu;
                 printf("# slice %u..%u: %d descriptors open, kernel slab +%ld KiB, %.2f us/guest/sweep "
@@ -507,8 +545,12 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 naive_sweep(files, n_files, n_guests, k);
         naive_cad_us = (cpu_us() - t0) / sweeps / n_guests;
         for (size_t i = 0; i < n_files; i++)
-                per_sweep += strcmp(files[i].name, "cgroup.procs") == 0 ? (double) PROC_GUESTS / n_guests
-                                                                        : 1.0 / files[i].every;
+                if (strcmp(files[i].name, "cgroup.procs") == 0)
+                        per_sweep += (double) PROC_GUESTS / n_guests;
+                else if (files[i].every > 0)
+                        per_sweep += ((double) PROC_GUESTS / files[i].every +
+                                      (double) (n_guests - PROC_GUESTS) / files[i].every_idle) /
+                                     n_guests;
 
         tasks_us = 0;
         if (n_tasks > 0) {
@@ -554,14 +596,21 @@ static int run(unsigned n_guests, unsigned sweeps, unsigned n_tasks) {
                 }
         }
 
+        printf("# host: %s swap areas, OOM kills %s\n",
+               host.swap_known ? (host.swap_areas ? "some" : "no") : "unknown",
+               host.oom_kills_known ? "counted in /proc/vmstat" : "unknown");
         printf("guests=%u sweeps=%u files_per_guest=%zu sampled_ok=%u slice=%u versions=%s\n", n_guests,
                sweeps, n_files, ok, slice, B.h[UBC_CTRL_MEMORY].version == CG_VERSION_V2 ? "v2" : "v1");
         printf("# steady state: the sampler reads %.1f of the %zu files per guest per sweep on average "
                "(the others stand in with their last values):",
                per_sweep, n_files);
         for (size_t i = 0; i < n_files; i++)
-                if (files[i].every > 1)
+                if (files[i].every == 0)
+                        printf(" %s never", files[i].name);
+                else if (files[i].every > 1)
                         printf(" %s 1/%u", files[i].name, files[i].every);
+                else if (files[i].every_idle > 1)
+                        printf(" %s 1/%u without a task", files[i].name, files[i].every_idle);
         printf("\n");
         printf("a) sampler      %8.2f us/guest/sweep (cpu), steady state: limits, memory.stat and "
                "quiet counters amortized\n",

@@ -92,6 +92,16 @@ static void fuzz_psi(const char *s) {
                 __builtin_trap();
 }
 
+/* Never more areas than lines after the header. */
+static void fuzz_swaps(const char *s) {
+        int n = stat_parse_swaps(s), lines = 0;
+
+        for (const char *p = s; *p; p++)
+                lines += *p == '\n';
+        if (n > lines)
+                __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *s;
 
@@ -108,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_u64(s);
         fuzz_io(s);
         fuzz_psi(s);
+        fuzz_swaps(s);
 
         free(s);
         return 0;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # History through rrdcached (`rrdcached =` in ubcd.conf): the updates reach the daemon, not the
-# file directly, and hold what the guest used; when the daemon goes away ubcd says so once,
-# keeps running, and resumes when it is back. The test runs its own rrdcached on a socket in
+# file directly, and hold what the guest used; `ubcctl report` has ubcd write what it holds back
+# and the daemon write the file; when the daemon goes away ubcd says so once, keeps running,
+# and resumes when it is back. The test runs its own rrdcached on a socket in
 # its folder and ends it by its PID.
 . "${UBC_SOURCE_ROOT:-.}/tests/lib.sh"
 need_root
@@ -17,7 +18,10 @@ RRD=$STATE/rrd
 DSOCK=$TEST_DIR/rrdcached.sock
 DPID=$TEST_DIR/rrdcached.pid
 DAEMON=unix:$DSOCK
-printf '[agent]\ninterval = 1s\nrrd_step = %ss\nrrdcached = %s\n' "$STEP" "$DAEMON" >"$CFG/ubcd.conf"
+BATCH=5 # rrd_batch: steps of rows ubcd holds back per file
+# state_dir also in the file: `ubcctl report` finds the history through it.
+printf '[agent]\ninterval = 1s\nrrd_step = %ss\nrrdcached = %s\nstate_dir = %s\n' "$STEP" "$DAEMON" "$STATE" \
+        >"$CFG/ubcd.conf"
 
 RRDCACHED_PID=
 # Writes to disk only when flushed (-w: an hour), so what the file holds says where updates went.
@@ -88,7 +92,7 @@ t1=$(date +%s)
 dl=$(daemon_last "$RRD/311.rrd")
 fl=$(disk_last "$RRD/311.rrd")
 diag "311.rrd: last update $dl in rrdcached, $fl on disk"
-check "rrdcached has 311's updates of the last steps" test "${dl:-0}" -ge $((t1 - 2 * STEP))
+check "rrdcached has 311's updates of the last $BATCH steps" test "${dl:-0}" -ge $((t1 - (BATCH + 2) * STEP))
 check "they are not on disk yet (they went through the daemon)" test "${fl:-0}" -lt "${dl:-0}"
 kernel_cpu=$(awk -v a="$c0" -v b="$c1" -v t=$((t1 - t0)) 'BEGIN { printf "%.4f\n", (b - a) / t }')
 rrd_cpu=$(ds_mean "$RRD/311.rrd" cpu 10 --daemon "$DAEMON")
@@ -102,6 +106,11 @@ fi
 check "rrdtool flushcached writes them to the file" rrdtool flushcached --daemon "$DAEMON" "$RRD/311.rrd"
 check "after the flush the file has them" test "$(disk_last "$RRD/311.rrd")" -ge "$dl"
 check "host.rrd has updates through rrdcached too" daemon_past "$RRD/host.rrd" "$(disk_last "$RRD/host.rrd")"
+sleep $((2 * STEP))
+t2=$(date +%s)
+write_held() { "$UBCCTL" -c "$CFG" -s "$SOCK" report --since 1m --guest 311 >/dev/null 2>&1; }
+check "ubcctl report asks ubcd to write what it holds back" write_held
+check "and rrdcached to write it: 311.rrd on disk has every whole step" test "$(disk_last "$RRD/311.rrd")" -ge $((t2 - 2 * STEP))
 
 # --- rrdcached goes away and comes back ---
 

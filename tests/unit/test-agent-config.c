@@ -94,6 +94,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c.interval_us, 10000000);
         assert_string_equal(c.rrdcached, "");
         assert_int_equal(c.rrd_step, 60);
+        assert_int_equal(c.rrd_batch, 5);
         assert_string_equal(c.socket_group, "");
 }
 
@@ -124,6 +125,7 @@ static void test_every_key(void **state) {
                                  "interval = 500ms ; half a second\n"
                                  "rrdcached = unix:/run/rrdcached.sock\n"
                                  "rrd_step = 2s\n"
+                                 "rrd_batch = 1\n"
                                  "socket_group = ubc-admin\n"),
                          0);
         assert_int_equal(f->sink.n_errors, 0);
@@ -134,6 +136,7 @@ static void test_every_key(void **state) {
         assert_int_equal(f->cfg.interval_us, 500000);
         assert_string_equal(f->cfg.rrdcached, "unix:/run/rrdcached.sock");
         assert_int_equal(f->cfg.rrd_step, 2);
+        assert_int_equal(f->cfg.rrd_batch, 1);
         assert_string_equal(f->cfg.socket_group, "ubc-admin");
         /* The folder it was read from stays as the caller set it. */
         assert_string_equal(f->cfg.config_dir, f->dir);
@@ -228,6 +231,20 @@ static void test_rrd_step(void **state) {
         assert_int_equal(load(f, "[agent]\nrrd_step = 2h\n"), -EINVAL);
         assert_int_equal(load(f, "[agent]\nrrd_step =\n"), -EINVAL);
         assert_int_equal(f->cfg.rrd_step, 300);
+}
+
+/* Steps per history write: a count, 1 being every step; more than an hour's worth of default
+ * steps is refused. */
+static void test_rrd_batch(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(load(f, "[agent]\nrrd_batch = 10\n"), 0);
+        assert_int_equal(f->cfg.rrd_batch, 10);
+        assert_int_equal(load(f, "[agent]\nrrd_batch = 0\n"), -EINVAL);
+        assert_string_equal(f->diags.text[0], "ubcd.conf:2: rrd_batch: '0' is not a number of steps 1..60");
+        assert_int_equal(load(f, "[agent]\nrrd_batch = 61\n"), -EINVAL);
+        assert_int_equal(load(f, "[agent]\nrrd_batch = 5m\n"), -EINVAL);
+        assert_int_equal(f->cfg.rrd_batch, 10);
 }
 
 static void test_onboot_parallel(void **state) {
@@ -371,6 +388,7 @@ int main(void) {
                 T(test_long_line),
                 T(test_not_a_file),
                 T(test_rrd_step),
+                T(test_rrd_batch),
                 T(test_onboot_parallel),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_driver_names),

@@ -582,6 +582,123 @@ static void test_v1_failcnt_far_from_the_limit(void **state) {
         assert_events(&bc, BC_SWAPPAGES, 8);
 }
 
+/* What the host says once per sweep: with no swap area in use, memsw is memory and is not
+ * read; with the host's oom_kill count still, memory.oom_control is read every 6th sweep, and
+ * the sweep the count moves and the next. */
+static void test_v1_host_says(void **state) {
+        struct fake *f = *state;
+        struct sampler_host host = {
+                .swap_known = true, .swap_areas = 0, .oom_kills_known = true, .oom_kills = 7};
+        struct bc_sample bc;
+        unsigned n;
+
+        put_v1_guest(f, 205);
+        put(f, UBC_CTRL_MEMORY, 205, "memory.memsw.usage_in_bytes", "409600\n"); /* 100 pages more */
+        sampler_sweep_begin(f->sampler, &host);
+        assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+        assert_row(&bc, BC_SWAPPAGES, 0, BC_UNLIMITED, 256); /* not memsw - mem: no swap here */
+        assert_events(&bc, BC_OOMGUARPAGES, 2);
+
+        /* A swap area: memsw is read again, the same sweep. */
+        host.swap_areas = 1;
+        sampler_sweep_begin(f->sampler, &host);
+        assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+        assert_row(&bc, BC_SWAPPAGES, 98, BC_UNLIMITED, 256);
+        host.swap_areas = 0;
+
+        /* oom_kill the same three sweeps in a row: an OOM kill written behind the host's back
+         * (as no kernel would) shows only within 6 sweeps. */
+        sampler_sweep_begin(f->sampler, &host);
+        put(f, UBC_CTRL_MEMORY, 205, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+        for (n = 0; n < 6; n++) {
+                sampler_sweep_begin(f->sampler, &host);
+                assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+                if (bc.events[BC_OOMGUARPAGES] == 3)
+                        break;
+        }
+        assert_true(n > 0 && n < 6);
+        assert_events(&bc, BC_OOMGUARPAGES, 3);
+
+        /* The host's count moves: read that sweep, and the next, then every 6th again. */
+        for (n = 0; n < 6; n++) { /* six more sweeps, the count standing still */
+                sampler_sweep_begin(f->sampler, &host);
+                assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+        }
+        put(f, UBC_CTRL_MEMORY, 205, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
+        host.oom_kills++;
+        sampler_sweep_begin(f->sampler, &host);
+        assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+        assert_events(&bc, BC_OOMGUARPAGES, 4);
+        put(f, UBC_CTRL_MEMORY, 205, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 5\n");
+        sampler_sweep_begin(f->sampler, &host);
+        assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+        assert_events(&bc, BC_OOMGUARPAGES, 5); /* counted in the cgroup a moment after vmstat */
+
+        /* Nothing known of the host: every file every sweep, as before. */
+        put(f, UBC_CTRL_MEMORY, 205, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 6\n");
+        sampler_sweep_begin(f->sampler, &(struct sampler_host){});
+        assert_int_equal(sampler_sample(f->sampler, 205, &bc, NULL), 0);
+        assert_events(&bc, BC_OOMGUARPAGES, 6);
+        assert_row(&bc, BC_SWAPPAGES, 98, BC_UNLIMITED, 256);
+}
+
+/* A v1 guest with no task now nor at its last sample, and no CPU time between, has its I/O
+ * counters read every 6th sweep, the last ones standing in; a task or CPU time, and they are
+ * read that sweep. */
+static void test_v1_idle_io(void **state) {
+        struct fake *f = *state;
+        struct guest_stat st;
+        unsigned n;
+
+        put_v1_guest(f, 206);
+        put(f, UBC_CTRL_PIDS, 206, "pids.current", "0\n");
+        assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+        assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+        assert_int_equal(st.n_io, 1);
+
+        put(f, UBC_CTRL_IO, 206, "blkio.throttle.io_service_bytes",
+            "8:0 Read 150\n8:0 Write 200\nTotal 350\n");
+        for (n = 0; n < 6; n++) {
+                assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+                assert_int_equal(st.n_io, 1); /* the kept counters, not none */
+                assert_int_equal(st.io[0].rios, 3);
+                if (st.io[0].rbytes == 150)
+                        break;
+                assert_int_equal(st.io[0].rbytes, 100);
+        }
+        assert_true(n > 0 && n < 6);
+
+        /* CPU time: read the same sweep. */
+        put(f, UBC_CTRL_IO, 206, "blkio.throttle.io_service_bytes",
+            "8:0 Read 170\n8:0 Write 200\nTotal 370\n");
+        put(f, UBC_CTRL_CPUACCT, 206, "cpuacct.usage", "6000000\n");
+        assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+        assert_int_equal(st.io[0].rbytes, 170);
+
+        /* A task: read every sweep while it is there and the sweep after. */
+        put(f, UBC_CTRL_PIDS, 206, "pids.current", "1\n");
+        for (n = 0; n < 3; n++) {
+                char buf[64];
+
+                snprintf(buf, sizeof(buf), "8:0 Read %u\n8:0 Write 200\nTotal 0\n", 200 + n);
+                put(f, UBC_CTRL_IO, 206, "blkio.throttle.io_service_bytes", buf);
+                if (n == 2)
+                        put(f, UBC_CTRL_PIDS, 206, "pids.current", "0\n");
+                assert_int_equal(sampler_sample(f->sampler, 206, NULL, &st), 0);
+                assert_int_equal(st.io[0].rbytes, 200 + n);
+        }
+}
+
+/* This machine's /proc: both are there (oom_kill since Linux 4.13). */
+static void test_host_read(void **state) {
+        struct fake *f = *state;
+        struct sampler_host host;
+
+        sampler_host_read(f->sampler, &host);
+        assert_true(host.swap_known);
+        assert_true(host.oom_kills_known);
+}
+
 static void test_v1_comounted_cpuacct(void **state) {
         struct fake *f = *state;
         struct guest_stat st;
@@ -698,6 +815,9 @@ int main(void) {
                 FAKE_TEST(test_v1_rows, setup_v1),
                 FAKE_TEST(test_v1_remade, setup_v1),
                 FAKE_TEST(test_v1_failcnt_far_from_the_limit, setup_v1),
+                FAKE_TEST(test_v1_host_says, setup_v1),
+                FAKE_TEST(test_host_read, setup_v1),
+                FAKE_TEST(test_v1_idle_io, setup_v1),
                 FAKE_TEST(test_v1_comounted_cpuacct, setup_v1_comounted),
                 FAKE_TEST(test_tasks, setup_v2),
                 {"test_fd_budget", test_fd_budget, setup_v2_few_fds, teardown_few_fds, NULL},

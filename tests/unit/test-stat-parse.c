@@ -402,6 +402,20 @@ static void test_psi_errors(void **state) {
         assert_int_equal(p.some.total, 42);
 }
 
+static void test_swaps(void **state) {
+        assert_int_equal(stat_parse_swaps("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"), 0);
+        assert_int_equal(
+                stat_parse_swaps("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                                 "/dev/vda2                               partition\t2097148\t\t0\t\t-2\n"
+                                 "/swapfile                               file\t\t1048572\t\t512\t\t-3\n"),
+                2);
+        /* A last line without its newline is an area too; blank lines are none. */
+        assert_int_equal(
+                stat_parse_swaps("Filename Type Size Used Priority\n\n/dev/zram0 partition 4 0 100"), 1);
+        assert_int_equal(stat_parse_swaps(""), -EINVAL);
+        assert_int_equal(stat_parse_swaps("/dev/vda2 partition 2097148 0 -2\n"), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_keyed_memory_stat_v2),
@@ -416,6 +430,7 @@ int main(void) {
                 cmocka_unit_test(test_blkio_v1_errors),
                 cmocka_unit_test(test_psi),
                 cmocka_unit_test(test_psi_errors),
+                cmocka_unit_test(test_swaps),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
