@@ -34,9 +34,7 @@ static void root_init(struct cg_root *r) {
                 r->fd[c] = -EBADF;
 }
 
-/* Whether c is the first controller of its hierarchy: v2 and co-mounted v1 controllers share
- * one directory, which must be made, listed and removed once. */
-static bool first_of_hierarchy(const struct cg_root *r, enum ubc_ctrl c) {
+bool cg_first_of_hierarchy(const struct cg_root *r, enum ubc_ctrl c) {
         if (r->fd[c] < 0)
                 return false;
         for (enum ubc_ctrl d = 0; d < c; d++)
@@ -417,7 +415,7 @@ int cg_guest_nprocs(struct cg_root *r, uint32_t id, unsigned *ret) {
                 unsigned n;
                 int k;
 
-                if (!first_of_hierarchy(r, c))
+                if (!cg_first_of_hierarchy(r, c))
                         continue;
                 fd = cg_guest_open_at(r->fd[c], id);
                 if (fd == -ENOENT)
@@ -459,7 +457,7 @@ int cg_guest_remove(struct cg_root *r, uint32_t id) {
                 return -EBUSY;
 
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++) {
-                if (!first_of_hierarchy(r, c))
+                if (!cg_first_of_hierarchy(r, c))
                         continue;
                 /* -EBUSY if a process joined since the count */
                 k = guest_rmdir(r, c, name);
@@ -481,7 +479,7 @@ int cg_guest_attach(struct cg_root *r, uint32_t id, pid_t pid) {
                 _cleanup_close_ int fd = -EBADF;
                 int k;
 
-                if (!first_of_hierarchy(r, c))
+                if (!cg_first_of_hierarchy(r, c))
                         continue;
                 fd = cg_guest_open_at(r->fd[c], id);
                 if (fd < 0)
@@ -552,7 +550,7 @@ int cg_guest_list(struct cg_root *r, uint32_t **ret, size_t *ret_n) {
         int k;
 
         for (enum ubc_ctrl c = 0; c < _UBC_CTRL_MAX; c++) {
-                if (!first_of_hierarchy(r, c))
+                if (!cg_first_of_hierarchy(r, c))
                         continue;
                 k = list_dir(r->fd[c], &ids, &n, &allocated);
                 if (k < 0)

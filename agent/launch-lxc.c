@@ -949,7 +949,7 @@ static bool has_leftovers(const struct launch_guest *g, const struct lxc_paths *
                 _cleanup_close_ int fd = -EBADF;
                 struct stat st;
 
-                if (g->root->fd[c] < 0)
+                if (!cg_first_of_hierarchy(g->root, c))
                         continue;
                 fd = cg_guest_open_at(g->root->fd[c], g->id);
                 if (fd < 0)

@@ -414,8 +414,7 @@ static int start_finish(struct daemon *d, struct start_job *job, pid_t *ret_pid,
         return 0;
 }
 
-/* The record a restarted ubcd takes a running guest over by, and the log line. */
-static void record_start(struct daemon *d, uint32_t id) {
+void runtime_record_start(struct daemon *d, uint32_t id) {
         struct guest_run *run = run_find(d, id);
         int r;
 
@@ -429,10 +428,6 @@ static void record_start(struct daemon *d, uint32_t id) {
                         (int) run->pid, d->cfg.state_dir, LAUNCHED_DIR);
         log_guest(LOG_INFO, id, "Guest %u (%s) started, PID %d", id, ubc_guest_type_name(run->type),
                   (int) run->pid);
-}
-
-void runtime_record_start(struct daemon *d, uint32_t id) {
-        record_start(d, id);
 }
 
 int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size_t size) {
@@ -705,7 +700,7 @@ static void start_onboot(struct daemon *d) {
                         if (start_finish(d, &jobs[k], &pid, err, sizeof(err)) < 0)
                                 log_guest(LOG_ERR, jobs[k].id, "Guest %u (onboot): %s", jobs[k].id, err);
                         else
-                                record_start(d, jobs[k].id);
+                                runtime_record_start(d, jobs[k].id);
         }
         free(jobs);
 }

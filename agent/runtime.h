@@ -47,6 +47,7 @@ const char *run_state_name(enum run_state s);
  * answers whoever asked, then calls runtime_record_start(): the record and the log line need not
  * hold up the answer. */
 int runtime_start(struct daemon *d, uint32_t id, pid_t *ret_pid, char *err, size_t size);
+/* The record a restarted ubcd takes a running guest over by, and the log line. */
 void runtime_record_start(struct daemon *d, uint32_t id);
 /* Starts the stop sequence (or kills at once) and returns; *ret_deadline_s says how long the
  * whole sequence may take. */

@@ -34,6 +34,9 @@ int cg_root_open(const char *root, struct ubc_host *host, struct cg_root *ret);
  * dir/pids; v2 uses dir itself. For unit tests. */
 int cg_root_open_fake(const char *dir, enum cg_version v, struct cg_root *ret);
 void cg_root_close(struct cg_root *r);
+/* Whether c is the first controller of its hierarchy: v2 and co-mounted v1 controllers share
+ * one directory, which must be made, listed and removed once. */
+bool cg_first_of_hierarchy(const struct cg_root *r, enum ubc_ctrl c);
 
 /* Refuses names that are not a plain relative path: "", absolute, "..", "." components. */
 bool cg_root_name_is_valid(const char *root);
