@@ -210,8 +210,10 @@ void accounting_sweep(struct daemon *d) {
                 /* sampler_sample() writes stats[n] whole on success: no zeroing here, which
                  * touched 1.5 MiB more per sweep. */
                 r = sampler_sample(a->sampler, id, &sample, &stats[n]);
-                if (r == -ENOENT)
-                        continue; /* its cgroup is not there now; reconcile makes it again */
+                if (r == -ENOENT) {
+                        drift_mark(d, id, NULL); /* its cgroup is gone: reconcile makes it again */
+                        continue;
+                }
                 if (r < 0) {
                         log_guest_errno(LOG_DEBUG, r, id,
                                         "Guest %u: sampling failed, skipping it this time: %m", id);

@@ -17,7 +17,10 @@
 
 #define RELOAD_DEBOUNCE_US (200 * 1000ULL)
 #define ERRORS_MAX         1000
-#define DRIFT_REPAIR_TICKS 6
+/* Every guest is read back this often (in housekeeping ticks, one per interval) while inotify
+ * shows every write to their files, and more often while it does not. */
+#define READ_BACK_WATCHED_TICKS   60
+#define READ_BACK_UNWATCHED_TICKS 6
 
 struct guest *daemon_find_guest(struct daemon *d, uint32_t id) {
         size_t lo = 0, hi = d->n_guests;
@@ -347,13 +350,16 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(d->event, 0);
 }
 
-/* Every interval: retry refused guests and retire orphans. Every DRIFT_REPAIR_TICKS intervals:
- * read every guest back and put back what drifted (a hand-edited file, a removed cgroup);
- * reading all guests' files each interval would cost more than the sampling itself. */
+/* Every interval: retry refused guests and retire orphans. Now and then: read every guest back
+ * and put back what changed. A hand edit is seen at once through inotify (drift.c), and a
+ * removed cgroup by the next sweep; this pass is for what neither shows, such as the kernel
+ * changing a value itself. Reading all guests' files each interval would cost more than the
+ * sampling itself. */
 static int on_housekeeping(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
+        unsigned every = drift_covers_all(&d->drift) ? READ_BACK_WATCHED_TICKS : READ_BACK_UNWATCHED_TICKS;
 
-        if (++d->housekeeping_ticks % DRIFT_REPAIR_TICKS == 0)
+        if (++d->ticks_since_read_back >= every)
                 reconcile_all(d);
         else
                 reconcile_failed(d);
@@ -393,6 +399,7 @@ int daemon_init(struct daemon *d) {
                 return log_error_errno(r, "Failed to set up signal handling: %m");
 
         (void) add_watches(d);
+        (void) drift_init(d); /* without it, the periodic read-back finds hand edits */
 
         r = sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
@@ -429,6 +436,7 @@ void daemon_done(struct daemon *d) {
         control_close(d);
         runtime_done(d);
         accounting_done(&d->acct);
+        drift_done(&d->drift);
         for (size_t i = 0; i < ELEMENTSOF(d->watch); i++)
                 d->watch[i] = sd_event_source_disable_unref(d->watch[i]);
         d->reload_timer = sd_event_source_disable_unref(d->reload_timer);

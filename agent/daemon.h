@@ -12,6 +12,7 @@
 #include "ubc/cgroup.h"
 #include "ubc/policy.h"
 #include "accounting.h"
+#include "drift.h"
 #include "runtime.h"
 
 struct guest {
@@ -48,7 +49,8 @@ struct daemon {
 
         sd_event_source *reload_timer; /* debounces inotify bursts */
         sd_event_source *housekeeping_timer;
-        unsigned housekeeping_ticks;
+        unsigned ticks_since_read_back; /* housekeeping ticks since every guest was read back */
+        struct drift drift;
         /* A guest was refused since the last retry: reconcile_failed() has work. Scanning
          * 1000 guest records every interval to find none showed up in profiles. */
         bool retry_pending;

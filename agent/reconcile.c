@@ -36,6 +36,7 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
                 return log_error_errno(r, "Guest %u: out of memory", g->id);
 
         if (!cg_guest_exists(&d->root, g->id)) {
+                drift_unwatch(&d->drift, g->id); /* a watch would stay on the removed directory */
                 /* Mapped before creating: a new cgroup holds the kernel's defaults, and a v1
                  * cpuset takes its CPUs from the plan as it is made. */
                 cg_current_init(&cur);
@@ -68,12 +69,15 @@ int reconcile_guest(struct daemon *d, struct guest *g) {
          * (or restored) now. */
         if (res.n_written > 0 || r < 0)
                 sampler_refresh(d->acct.sampler, g->id);
+        if (!fresh && (res.n_written > 0 || r < 0))
+                drift_own_writes(d, g->id);
         if (r < 0 && fresh) {
                 /* Nothing runs in it yet: rather no cgroup than one with half a policy. The next
                  * pass makes it again. */
                 (void) cg_guest_remove(&d->root, g->id);
                 res.restored = true;
-        }
+        } else
+                drift_watch(&d->drift, &d->root, g->id); /* after a new cgroup's first values */
         if (r < 0) {
                 if (res.failed >= 0 && (unsigned) res.failed < d->plan->n) {
                         const struct cg_write *w = &d->plan->w[res.failed];
@@ -135,6 +139,7 @@ static void reconcile_stale(struct daemon *d) {
                 if (daemon_find_guest(d, ids[i]))
                         continue;
 
+                drift_unwatch(&d->drift, ids[i]);
                 r = cg_guest_remove(&d->root, ids[i]);
                 if (r == 0) {
                         log_guest(LOG_INFO, ids[i], "Guest %u: its file is gone, removed its cgroup",
@@ -162,6 +167,8 @@ static void reconcile_stale(struct daemon *d) {
 
 void reconcile_all(struct daemon *d) {
         d->retry_pending = false; /* set again by every guest refused now */
+        d->ticks_since_read_back = 0;
+        drift_full_pass(&d->drift);
         for (size_t i = 0; i < d->n_guests; i++)
                 (void) reconcile_guest(d, &d->guests[i]);
         reconcile_stale(d);

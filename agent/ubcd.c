@@ -300,7 +300,7 @@ static void write_pid_file(const struct daemon *d, char *path, size_t size) {
 }
 
 int main(int argc, char **argv) {
-        struct daemon d = {.listen_fd = -EBADF};
+        struct daemon d = {.listen_fd = -EBADF, .drift.fd = -EBADF};
         struct overrides o = {};
         int ready_fd = -EBADF, r;
         char pid_file[300] = "";
