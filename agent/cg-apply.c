@@ -502,14 +502,45 @@ static int restore_value(const struct cg_write *w, const char *old, char *buf, s
         return 0;
 }
 
+/* An empty cpuset.cpus stands for all of the parent's CPUs (v2), and the kernel refuses it for
+ * a cgroup with processes (ENOSPC). There the parent's list is written instead, which counts as
+ * empty for as long as it is the parent's. */
+static bool is_parent_cpus(const char *file, const char *value) {
+        return streq(file, "cpuset.cpus") && value[0] == '\0';
+}
+
+static int read_parent_cpus(const struct cg_root *r, enum ubc_ctrl c, char *buf, size_t size) {
+        if (r->fd[c] < 0 || !r->ops[c] || !r->ops[c]->cpus_file)
+                return -EOPNOTSUPP;
+        return cg_file_read_value(r->fd[c], r->ops[c]->cpus_file, buf, size);
+}
+
+bool cg_target_matches(const struct cg_root *r, const struct cg_write *w, const char *actual) {
+        char parent[CG_FILE_MAX];
+
+        if (cg_value_matches(w, actual))
+                return true;
+        if (!actual || !is_parent_cpus(w->file, w->value) || !actual[0] ||
+            read_parent_cpus(r, w->ctrl, parent, sizeof(parent)) < 0)
+                return false;
+        return value_matches(CG_VALUE_CPUSET, parent, actual);
+}
+
 /* A guest's value, with the cgroups below it brought along where the hierarchy needs that. */
 static int guest_write(const struct cg_root *r, enum ubc_ctrl c, int fd, const char *file, const char *old,
                        const char *value) {
         const struct cg_ops *ops = cg_ops_for(r->version[c]);
+        char parent[CG_FILE_MAX];
+        int k;
 
         if (ops && ops->write_in_step)
-                return ops->write_in_step(fd, file, old, value, r->create_files);
-        return cg_file_write(fd, file, value, r->create_files);
+                k = ops->write_in_step(fd, file, old, value, r->create_files);
+        else
+                k = cg_file_write(fd, file, value, r->create_files);
+        if (k == -ENOSPC && is_parent_cpus(file, value) &&
+            read_parent_cpus(r, c, parent, sizeof(parent)) > 0)
+                k = cg_file_write(fd, file, parent, r->create_files);
+        return k;
 }
 
 struct undo {
@@ -577,7 +608,7 @@ static int apply_plan(struct cg_root *r, uint32_t id, const struct cg_plan *plan
                 k = read_target_at(fd, w, r->create_files, old, sizeof(old));
                 if (k < 0)
                         goto fail;
-                if (cg_value_matches(w, old))
+                if (cg_target_matches(r, w, old))
                         continue;
 
                 k = restore_value(w, old, back, sizeof(back));

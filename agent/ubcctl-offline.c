@@ -454,7 +454,7 @@ static int dry_run_guest(struct dry_run *d, const struct policy_resolved *g) {
 
                 differs[i] = !exists ||
                              cg_read_target(&d->root, id, &d->plan->w[i], actual, sizeof(actual)) < 0 ||
-                             !cg_value_matches(&d->plan->w[i], actual);
+                             !cg_target_matches(&d->root, &d->plan->w[i], actual);
                 n_changes += differs[i];
         }
 

@@ -68,6 +68,9 @@ int cg_read_target(struct cg_root *r, uint32_t id, const struct cg_write *w, cha
 /* Whether the kernel's value already is what the write would set (page rounding, "max",
  * -1, cpuset ranges, missing device lines all considered). */
 bool cg_value_matches(const struct cg_write *w, const char *actual);
+/* As cg_value_matches, for a guest below r: an empty cpuset.cpus (v2, all of the parent's CPUs)
+ * also matches the parent's list, which is written where the kernel refuses empty. */
+bool cg_target_matches(const struct cg_root *r, const struct cg_write *w, const char *actual);
 
 struct cg_apply_result {
         unsigned n_written; /* writes that changed something */
