@@ -204,22 +204,23 @@ static void parse_rrd_step(struct config_parser *p, const char *key, const char 
                 p->c->rrd_step = (unsigned) (us / 1000000ULL);
 }
 
-static void parse_rrd_batch(struct config_parser *p, const char *key, const char *value) {
+/* A count of 1..max 'what' into *ret. */
+static void parse_count(struct config_parser *p, const char *key, const char *value, unsigned max,
+                        const char *what, unsigned *ret) {
         uint64_t n;
 
-        if (unit_parse_uint(value, 1, HISTORY_BATCH_MAX, &n) < 0)
-                config_error(p, key, "'%s' is not a number of steps 1..%u", value, HISTORY_BATCH_MAX);
+        if (unit_parse_uint(value, 1, max, &n) < 0)
+                config_error(p, key, "'%s' is not a number of %s 1..%u", value, what, max);
         else
-                p->c->rrd_batch = (unsigned) n;
+                *ret = (unsigned) n;
+}
+
+static void parse_rrd_batch(struct config_parser *p, const char *key, const char *value) {
+        parse_count(p, key, value, HISTORY_BATCH_MAX, "steps", &p->c->rrd_batch);
 }
 
 static void parse_onboot_parallel(struct config_parser *p, const char *key, const char *value) {
-        uint64_t n;
-
-        if (unit_parse_uint(value, 1, ONBOOT_PARALLEL_MAX, &n) < 0)
-                config_error(p, key, "'%s' is not a number of guests 1..%u", value, ONBOOT_PARALLEL_MAX);
-        else
-                p->c->onboot_parallel = (unsigned) n;
+        parse_count(p, key, value, ONBOOT_PARALLEL_MAX, "guests", &p->c->onboot_parallel);
 }
 
 static void parse_rrdcached(struct config_parser *p, const char *key, const char *value) {

@@ -326,18 +326,22 @@ static void guest_write_held(struct history *h, struct guest_history *g) {
         g->n_held = 0;
 }
 
-/* Holds a row of a whole step back; false when there is no room (no memory), then it is
- * written at once. */
-static bool guest_hold(struct history *h, struct guest_history *g, const struct history_row *row) {
-        if (!g->held) {
+/* Holds a row of a whole step back; where there is no room (no memory), what is held and then
+ * the row go to the file at once. */
+static void guest_hold(struct history *h, struct guest_history *g, const struct history_row *row) {
+        char path[sizeof(h->dir) + 32];
+
+        if (!g->held)
                 g->held = calloc(h->batch + 1, sizeof(*g->held));
-                if (!g->held)
-                        return false;
+        if (g->held && g->n_held <= h->batch) {
+                g->held[g->n_held++] = *row;
+                return;
         }
-        if (g->n_held > h->batch)
-                return false;
-        g->held[g->n_held++] = *row;
-        return true;
+        guest_write_held(h, g);
+        if (!g->file.ready)
+                return;
+        snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
+        (void) file_write(h, g->id, path, &g->file, row, 1, _HG_MAX);
 }
 
 static int guest_cmp(const void *a, const void *b) {
@@ -437,11 +441,7 @@ void history_guest(struct history *h, uint32_t id, const struct bc_sample *bc, c
         n = history_fold_add(&g->fold, &spec, wall, values, rows);
         history_guest_written(&g->track, wall);
         for (size_t i = 0; i < n; i++)
-                if (!guest_hold(h, g, &rows[i])) {
-                        guest_write_held(h, g);
-                        if (g->file.ready)
-                                (void) file_write(h, id, path, &g->file, &rows[i], 1, _HG_MAX);
-                }
+                guest_hold(h, g, &rows[i]);
         if (g->n_held > 0 &&
             history_batch_due(g->held[g->n_held - 1].when, g->file.step, id, h->batch, g->n_held))
                 guest_write_held(h, g);
@@ -498,15 +498,8 @@ static void history_flush(struct history *h) {
                 if (!g->file.ready)
                         continue;
                 spec = guest_fold_spec(h, g->file.step);
-                if (history_fold_flush(&g->fold, &spec, &row) && !guest_hold(h, g, &row)) {
-                        guest_write_held(h, g);
-                        if (g->file.ready) {
-                                char path[sizeof(h->dir) + 32];
-
-                                snprintf(path, sizeof(path), "%s/%u.rrd", h->dir, g->id);
-                                (void) file_write(h, g->id, path, &g->file, &row, 1, _HG_MAX);
-                        }
-                }
+                if (history_fold_flush(&g->fold, &spec, &row))
+                        guest_hold(h, g, &row);
                 guest_write_held(h, g);
         }
 }
